@@ -1,0 +1,3 @@
+from palliro.cli import main
+
+main()

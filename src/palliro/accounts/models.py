@@ -1,0 +1,65 @@
+from django.conf import settings
+from django.db import models
+
+
+class Site(models.Model):
+    """A hospital or department. Staff see only the patients of the sites they belong to."""
+
+    code = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    phone = models.CharField(
+        max_length=40, blank=True, help_text="Number patients are told to call when a symptom needs attention."
+    )
+    email = models.EmailField(blank=True, help_text="Team address for urgent alert notifications.")
+    timezone = models.CharField(max_length=64, default="Europe/Amsterdam")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Role(models.TextChoices):
+    CLINICIAN = "clinician", "Clinician"
+    NURSE = "nurse", "Nurse navigator"
+    RESEARCHER = "researcher", "Researcher"
+    ADMIN = "admin", "Site administrator"
+
+
+CARE_ROLES = (Role.CLINICIAN, Role.NURSE, Role.ADMIN)
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="memberships")
+    site = models.ForeignKey(Site, models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "site"], name="one_membership_per_site")]
+        ordering = ["site__name", "user__username"]
+
+    def __str__(self):
+        return f"{self.user} — {self.get_role_display()} at {self.site}"
+
+
+class AuditEvent(models.Model):
+    """Who looked at or exported which patient's data, when and from where. Never edited."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True)
+    username = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=40)
+    patient = models.ForeignKey("clinic.Patient", models.SET_NULL, null=True, blank=True, related_name="+")
+    object_type = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    detail = models.CharField(max_length=500, blank=True)
+    path = models.CharField(max_length=500, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["patient", "at"])]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action}"

@@ -1,0 +1,112 @@
+from django import forms
+
+from palliro.accounts.models import Site
+from palliro.clinic import choices
+from palliro.clinic.models import AnalgesicRecord, Episode, Patient, Procedure, Proxy, RTCourse
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _date_widgets(*names):
+    return {name: DATE for name in names}
+
+
+class PatientForm(forms.ModelForm):
+    metastatic_sites = forms.MultipleChoiceField(
+        choices=choices.MetastaticSite.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    class Meta:
+        model = Patient
+        fields = [
+            "site", "hospital_number", "given_name", "family_name", "birth_date", "sex", "language",
+            "primary_tumour", "metastatic_sites", "kps", "ecog", "performance_date", "phone", "email",
+            "followup_consent", "research_consent", "followup_stopped_on",
+        ]
+        widgets = _date_widgets("birth_date", "performance_date", "followup_stopped_on")
+
+    def __init__(self, *args, care_site_ids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = Site.objects.filter(id__in=care_site_ids)
+        if len(care_site_ids) == 1 and not self.instance.pk:
+            self.fields["site"].initial = next(iter(care_site_ids))
+
+    def clean(self):
+        cleaned = super().clean()
+        site, number = cleaned.get("site"), cleaned.get("hospital_number")
+        if site and number:
+            clash = Patient.objects.filter(site=site, hospital_number=number).exclude(pk=self.instance.pk)
+            if clash.exists():
+                self.add_error("hospital_number", "Another patient at this site has this hospital number.")
+        return cleaned
+
+
+class VitalStatusForm(forms.ModelForm):
+    class Meta:
+        model = Patient
+        fields = ["vital_status", "death_date", "last_known_alive"]
+        widgets = _date_widgets("death_date", "last_known_alive")
+
+
+class ProxyForm(forms.ModelForm):
+    class Meta:
+        model = Proxy
+        fields = ["name", "relationship", "phone", "email", "language", "consent", "active"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("phone") and not cleaned.get("email"):
+            raise forms.ValidationError("Give a phone number or an e-mail address so the proxy can be reached.")
+        return cleaned
+
+
+class RTCourseForm(forms.ModelForm):
+    class Meta:
+        model = RTCourse
+        fields = [
+            "indication", "target_region", "technique", "total_dose_gy", "fractions_planned", "schedule",
+            "referral_date", "consultation_date", "simulation_date", "first_fraction_date",
+            "last_fraction_date", "fractions_delivered", "stop_reason", "is_reirradiation", "previous_course",
+            "couch_minutes", "notes",
+        ]
+        widgets = _date_widgets(
+            "referral_date", "consultation_date", "simulation_date", "first_fraction_date", "last_fraction_date"
+        )
+
+    def __init__(self, *args, patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.patient = patient
+        earlier = RTCourse.objects.filter(patient=patient)
+        if self.instance.pk:
+            earlier = earlier.exclude(pk=self.instance.pk)
+        self.fields["previous_course"].queryset = earlier
+
+
+class ProcedureForm(forms.ModelForm):
+    class Meta:
+        model = Procedure
+        fields = ["kind", "performed_on", "indication", "hospital_days", "had_complication", "complications"]
+        widgets = _date_widgets("performed_on")
+
+
+class EpisodeForm(forms.ModelForm):
+    class Meta:
+        model = Episode
+        fields = ["kind", "onset_date", "resolution_date", "management", "notes"]
+        widgets = _date_widgets("onset_date", "resolution_date")
+
+
+class AnalgesicForm(forms.ModelForm):
+    class Meta:
+        model = AnalgesicRecord
+        fields = ["recorded_on", "drug", "dose", "unit", "route", "doses_per_day", "as_needed"]
+        widgets = _date_widgets("recorded_on")
+
+
+class PatientSearchForm(forms.Form):
+    q = forms.CharField(label="Search", required=False, max_length=100)
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), required=False, empty_label="All my sites")
+
+    def __init__(self, *args, site_ids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = Site.objects.filter(id__in=site_ids)

@@ -1,0 +1,336 @@
+"""The clinic's records: patients, their relatives, treatments, episodes and analgesics.
+
+Validation lives in ``clean()`` so that forms, the admin and imports give the same clear messages; the
+database constraints are the last line of defence against impossible values.
+"""
+
+import secrets
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from palliro.accounts.models import Site
+from palliro.clinic import choices
+
+PSEUDONYM_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I: read aloud on the phone
+
+
+def new_pseudonym(rng=secrets) -> str:
+    return "P-" + "".join(rng.choice(PSEUDONYM_ALPHABET) for _ in range(8))
+
+
+def _not_in_future(value: date | None, field: str, errors: dict) -> None:
+    if value and value > timezone.localdate():
+        errors.setdefault(field, []).append("This date is in the future.")
+
+
+class Patient(models.Model):
+    site = models.ForeignKey(Site, models.PROTECT, related_name="patients")
+    pseudonym = models.CharField(max_length=16, unique=True, default=new_pseudonym, editable=False)
+    hospital_number = models.CharField(max_length=40)
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    birth_date = models.DateField()
+    sex = models.CharField(max_length=8, choices=choices.Sex.choices)
+    language = models.CharField(max_length=2, choices=choices.Language.choices, default=choices.Language.EN)
+    primary_tumour = models.CharField(max_length=20, choices=choices.PrimaryTumour.choices)
+    metastatic_sites = models.JSONField(default=list, blank=True)
+    kps = models.PositiveSmallIntegerField(
+        "Karnofsky performance status",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    ecog = models.PositiveSmallIntegerField(
+        "ECOG performance status", null=True, blank=True, validators=[MaxValueValidator(5)]
+    )
+    performance_date = models.DateField("Performance status assessed on", null=True, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    followup_consent = models.BooleanField("Consents to symptom follow-up", default=False)
+    research_consent = models.BooleanField("Consents to research use of data", default=False)
+    followup_stopped_on = models.DateField(
+        "Follow-up withdrawn on", null=True, blank=True, help_text="Invitations stop from this date."
+    )
+    vital_status = models.CharField(
+        max_length=8, choices=choices.VitalStatus.choices, default=choices.VitalStatus.ALIVE
+    )
+    death_date = models.DateField(null=True, blank=True)
+    last_known_alive = models.DateField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["family_name", "given_name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "hospital_number"], name="hospital_number_unique_per_site"),
+            models.CheckConstraint(
+                condition=Q(vital_status="dead", death_date__isnull=False) | ~Q(vital_status="dead"),
+                name="dead_patient_has_death_date",
+            ),
+        ]
+        indexes = [models.Index(fields=["site", "family_name"])]
+
+    def __str__(self):
+        return f"{self.family_name}, {self.given_name} ({self.hospital_number})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    def age_on(self, day: date) -> int:
+        years = day.year - self.birth_date.year
+        return years - ((day.month, day.day) < (self.birth_date.month, self.birth_date.day))
+
+    @property
+    def is_dead(self) -> bool:
+        return self.vital_status == choices.VitalStatus.DEAD
+
+    def clean(self):
+        errors: dict[str, list[str]] = {}
+        _not_in_future(self.birth_date, "birth_date", errors)
+        if self.birth_date and self.birth_date.year < 1900:
+            errors.setdefault("birth_date", []).append("Birth dates before 1900 are not accepted.")
+        _not_in_future(self.death_date, "death_date", errors)
+        _not_in_future(self.last_known_alive, "last_known_alive", errors)
+        _not_in_future(self.performance_date, "performance_date", errors)
+        if self.death_date and self.birth_date and self.death_date < self.birth_date:
+            errors.setdefault("death_date", []).append("The date of death is before the date of birth.")
+        if self.vital_status == choices.VitalStatus.DEAD and not self.death_date:
+            errors.setdefault("death_date", []).append("Give the date of death for a deceased patient.")
+        if self.vital_status == choices.VitalStatus.ALIVE and self.death_date:
+            errors.setdefault("vital_status", []).append("A date of death is given: set the status to deceased.")
+        if self.death_date and self.last_known_alive and self.last_known_alive > self.death_date:
+            errors.setdefault("last_known_alive", []).append("Last known alive cannot be after the date of death.")
+        if (self.kps is not None or self.ecog is not None) and not self.performance_date:
+            errors.setdefault("performance_date", []).append("Give the date the performance status was assessed.")
+        if self.kps is not None and self.kps % 10:
+            errors.setdefault("kps", []).append("Karnofsky scores are multiples of 10.")
+        unknown = set(self.metastatic_sites or []) - set(choices.MetastaticSite.values)
+        if unknown:
+            errors.setdefault("metastatic_sites", []).append(f"Unknown metastatic site: {', '.join(sorted(unknown))}.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class Proxy(models.Model):
+    """A relative or friend who answers questionnaires about the patient."""
+
+    patient = models.ForeignKey(Patient, models.CASCADE, related_name="proxies")
+    name = models.CharField(max_length=200)
+    relationship = models.CharField(max_length=12, choices=choices.Relationship.choices)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    language = models.CharField(max_length=2, choices=choices.Language.choices, default=choices.Language.EN)
+    consent = models.BooleanField("Consents to answer questionnaires", default=False)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "proxies"
+
+    def __str__(self):
+        return f"{self.name} ({self.get_relationship_display()})"
+
+
+class RTCourse(models.Model):
+    patient = models.ForeignKey(Patient, models.CASCADE, related_name="courses")
+    indication = models.CharField(max_length=12, choices=choices.Indication.choices)
+    target_region = models.CharField(max_length=120)
+    technique = models.CharField(max_length=12, choices=choices.Technique.choices)
+    total_dose_gy = models.DecimalField("Total dose (Gy)", max_digits=6, decimal_places=2)
+    fractions_planned = models.PositiveSmallIntegerField()
+    schedule = models.CharField(max_length=8, choices=choices.Schedule.choices, default=choices.Schedule.DAILY)
+    referral_date = models.DateField(null=True, blank=True)
+    consultation_date = models.DateField(null=True, blank=True)
+    simulation_date = models.DateField(null=True, blank=True)
+    first_fraction_date = models.DateField(null=True, blank=True)
+    last_fraction_date = models.DateField(null=True, blank=True)
+    fractions_delivered = models.PositiveSmallIntegerField(null=True, blank=True)
+    stop_reason = models.CharField(max_length=16, choices=choices.StopReason.choices, blank=True)
+    is_reirradiation = models.BooleanField("Re-irradiation", default=False)
+    previous_course = models.ForeignKey(
+        "self", models.SET_NULL, null=True, blank=True, related_name="reirradiations"
+    )
+    couch_minutes = models.PositiveSmallIntegerField(
+        "Time on the couch (minutes)", null=True, blank=True, help_text="For online-adaptive workflows."
+    )
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-first_fraction_date", "-id"]
+        verbose_name = "RT course"
+        constraints = [
+            models.CheckConstraint(condition=Q(total_dose_gy__gt=0), name="course_dose_positive"),
+            models.CheckConstraint(condition=Q(fractions_planned__gt=0), name="course_fractions_positive"),
+            models.CheckConstraint(
+                condition=Q(fractions_delivered__isnull=True) | Q(fractions_delivered__lte=F("fractions_planned")),
+                name="course_delivered_not_above_planned",
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "first_fraction_date"])]
+
+    def __str__(self):
+        return f"{self.regimen_label} to {self.target_region}"
+
+    @property
+    def dose_per_fraction(self) -> float:
+        return float(self.total_dose_gy) / self.fractions_planned
+
+    @property
+    def regimen_label(self) -> str:
+        total = f"{float(self.total_dose_gy):g}"
+        if self.fractions_planned == 1:
+            return f"{total} Gy × 1"
+        suffix = {"weekly": " weekly", "bid": " twice daily"}.get(self.schedule, "")
+        return f"{total} Gy / {self.fractions_planned}{suffix}"
+
+    @property
+    def completed(self) -> bool | None:
+        if self.fractions_delivered is None:
+            return None
+        return self.fractions_delivered >= self.fractions_planned
+
+    def clean(self):
+        errors: dict[str, list[str]] = {}
+        if self.total_dose_gy is not None and self.total_dose_gy <= 0:
+            errors.setdefault("total_dose_gy", []).append("The total dose must be more than 0 Gy.")
+        if self.total_dose_gy is not None and self.total_dose_gy > 150:
+            errors.setdefault("total_dose_gy", []).append("A total dose above 150 Gy is not plausible.")
+        if self.fractions_planned is not None and self.fractions_planned < 1:
+            errors.setdefault("fractions_planned", []).append("At least one fraction must be planned.")
+        if (
+            self.fractions_delivered is not None
+            and self.fractions_planned
+            and self.fractions_delivered > self.fractions_planned
+        ):
+            errors.setdefault("fractions_delivered", []).append(
+                f"More fractions delivered ({self.fractions_delivered}) than planned ({self.fractions_planned})."
+            )
+        if self.fractions_delivered is not None and self.fractions_planned:
+            stopped_early = self.fractions_delivered < self.fractions_planned
+            if stopped_early and not self.stop_reason and self.last_fraction_date:
+                errors.setdefault("stop_reason", []).append("Say why the course stopped early.")
+            if not stopped_early and self.stop_reason:
+                errors.setdefault("stop_reason", []).append("The course was completed: leave the reason empty.")
+        pathway = [
+            ("referral_date", "referral"),
+            ("consultation_date", "consultation"),
+            ("simulation_date", "simulation"),
+            ("first_fraction_date", "first fraction"),
+            ("last_fraction_date", "last fraction"),
+        ]
+        for field, _ in pathway:
+            _not_in_future(getattr(self, field), field, errors)
+        for i, (field, label) in enumerate(pathway):
+            later = getattr(self, field)
+            if later is None:
+                continue
+            for earlier_field, earlier_label in pathway[:i]:
+                earlier = getattr(self, earlier_field)
+                if earlier is not None and later < earlier:
+                    errors.setdefault(field, []).append(f"The {label} is before the {earlier_label}.")
+                    break
+        if self.previous_course_id and not self.is_reirradiation:
+            errors.setdefault("is_reirradiation", []).append("A course linked to an earlier course is a re-irradiation.")
+        if self.previous_course_id and self.patient_id and self.previous_course.patient_id != self.patient_id:
+            errors.setdefault("previous_course", []).append("The earlier course belongs to another patient.")
+        if self.previous_course_id and self.pk and self.previous_course_id == self.pk:
+            errors.setdefault("previous_course", []).append("A course cannot re-irradiate itself.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class Procedure(models.Model):
+    patient = models.ForeignKey(Patient, models.CASCADE, related_name="procedures")
+    kind = models.CharField(max_length=16, choices=choices.ProcedureKind.choices)
+    performed_on = models.DateField()
+    indication = models.CharField(max_length=200, blank=True)
+    hospital_days = models.PositiveSmallIntegerField("Days in hospital", null=True, blank=True)
+    had_complication = models.BooleanField("Complication", default=False)
+    complications = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-performed_on", "-id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on {self.performed_on}"
+
+    def clean(self):
+        errors: dict[str, list[str]] = {}
+        _not_in_future(self.performed_on, "performed_on", errors)
+        if self.complications and not self.had_complication:
+            errors.setdefault("had_complication", []).append("Complications are described: tick 'Complication'.")
+        if self.hospital_days is not None and self.hospital_days > 365:
+            errors.setdefault("hospital_days", []).append("More than 365 days in hospital is not plausible.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class Episode(models.Model):
+    patient = models.ForeignKey(Patient, models.CASCADE, related_name="episodes")
+    kind = models.CharField(max_length=20, choices=choices.EpisodeKind.choices)
+    onset_date = models.DateField()
+    resolution_date = models.DateField(null=True, blank=True)
+    management = models.CharField(max_length=16, choices=choices.EpisodeManagement.choices)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-onset_date", "-id"]
+        indexes = [models.Index(fields=["patient", "kind", "onset_date"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} from {self.onset_date}"
+
+    def clean(self):
+        errors: dict[str, list[str]] = {}
+        _not_in_future(self.onset_date, "onset_date", errors)
+        _not_in_future(self.resolution_date, "resolution_date", errors)
+        if self.onset_date and self.resolution_date and self.resolution_date < self.onset_date:
+            errors.setdefault("resolution_date", []).append("The episode resolved before it started.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class AnalgesicRecord(models.Model):
+    """One analgesic as taken on a day; the daily oral morphine equivalent is derived, never typed in."""
+
+    patient = models.ForeignKey(Patient, models.CASCADE, related_name="analgesics")
+    recorded_on = models.DateField()
+    drug = models.CharField(max_length=20)
+    dose = models.DecimalField(max_digits=8, decimal_places=2)
+    unit = models.CharField(max_length=6, choices=choices.DoseUnit.choices, default=choices.DoseUnit.MG)
+    route = models.CharField(max_length=12, choices=choices.Route.choices, default=choices.Route.ORAL)
+    doses_per_day = models.DecimalField(
+        max_digits=5, decimal_places=2, default=1, help_text="For a patch give 1 (the rate is per hour)."
+    )
+    as_needed = models.BooleanField("Breakthrough (as needed)", default=False)
+
+    class Meta:
+        ordering = ["-recorded_on", "drug"]
+        indexes = [models.Index(fields=["patient", "recorded_on"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(dose__gt=0), name="analgesic_dose_positive"),
+            models.CheckConstraint(condition=Q(doses_per_day__gt=0), name="analgesic_frequency_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.drug} {self.dose:g} {self.unit} {self.route} × {self.doses_per_day:g}/day"
+
+    def clean(self):
+        errors: dict[str, list[str]] = {}
+        _not_in_future(self.recorded_on, "recorded_on", errors)
+        if self.dose is not None and self.dose <= 0:
+            errors.setdefault("dose", []).append("The dose must be more than 0.")
+        if self.doses_per_day is not None and self.doses_per_day <= 0:
+            errors.setdefault("doses_per_day", []).append("Give how many doses a day (more than 0).")
+        if self.doses_per_day is not None and self.doses_per_day > 24:
+            errors.setdefault("doses_per_day", []).append("More than 24 doses a day is not plausible.")
+        if self.unit == choices.DoseUnit.MCG_PER_HOUR and self.route != choices.Route.TRANSDERMAL:
+            errors.setdefault("unit", []).append("Micrograms per hour is used for transdermal patches only.")
+        if errors:
+            raise ValidationError(errors)

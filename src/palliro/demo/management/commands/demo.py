@@ -1,0 +1,48 @@
+from datetime import date
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from palliro.clinic.models import Patient
+from palliro.demo.management.commands.generate import positive_int
+from palliro.demo.management.commands.serve import serve
+from palliro.demo.writer import DEMO_PASSWORD, ensure_demo_accounts, write_department
+
+
+class Command(BaseCommand):
+    help = "Run a demo department on SQLite: migrate, generate synthetic patients, create logins, serve."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--patients", default="300")
+        parser.add_argument("--seed", default="42")
+        parser.add_argument("--sites", default="2")
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", default="8000")
+        parser.add_argument("--no-serve", action="store_true", help="prepare the demo, do not start the server")
+
+    def handle(self, *args, **options):
+        if settings.PALLIRO_MODE != "demo":
+            raise CommandError("run the demo through `palliro demo` (PALLIRO_MODE=demo)", returncode=2)
+        n_patients, seed = positive_int(options["patients"]), positive_int(options["seed"])
+        n_sites, port = positive_int(options["sites"]), positive_int(options["port"])
+        if not 1 <= n_sites <= 4:
+            raise CommandError("--sites must be between 1 and 4", returncode=2)
+        settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+        self.stdout.write(f"Database: {settings.DATABASES['default']['NAME']}")
+        call_command("migrate", interactive=False, verbosity=0)
+        if not Patient.objects.exists():
+            self.stdout.write(f"Generating {n_patients} synthetic patients (seed {seed})…")
+            write_department(n_patients, seed, date.today(), n_sites)
+        else:
+            self.stdout.write(f"Reusing the existing demo department ({Patient.objects.count()} patients).")
+        rows = ensure_demo_accounts()
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS(f"Palliro demo: http://{options['host']}:{port}/"))
+        self.stdout.write(f"Log in with one of these accounts, password '{DEMO_PASSWORD}':")
+        for username, role, sites in rows:
+            self.stdout.write(f"  {username:<12} {role:<20} {sites}")
+        self.stdout.write("All patients are synthetic. Press Ctrl-C to stop.")
+        self.stdout.flush()
+        if not options["no_serve"]:
+            serve(options["host"], port, workers=2, threads=4)

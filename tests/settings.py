@@ -1,0 +1,20 @@
+"""Settings for the test suite: Palliro's own settings in development mode, with a fast password hasher.
+
+The database comes from DATABASE_URL exactly as in production, so the same suite runs on SQLite and on
+PostgreSQL.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("PALLIRO_MODE", "development")
+os.environ.setdefault("PALLIRO_DATA_DIR", tempfile.mkdtemp(prefix="palliro-test-"))
+
+from palliro.settings import *  # noqa: E402,F403
+from palliro.settings import DATA_DIR  # noqa: E402
+
+(DATA_DIR / "static").mkdir(parents=True, exist_ok=True)
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
