@@ -8,6 +8,10 @@ from django.conf import settings
 from django.core import checks
 
 
+def default_database_engine() -> str:
+    return settings.DATABASES["default"]["ENGINE"]
+
+
 @checks.register(checks.Tags.security, deploy=False)
 def check_production_settings(app_configs, **kwargs):
     if settings.RELAXED_MODE:
@@ -30,7 +34,7 @@ def check_production_settings(app_configs, **kwargs):
                 id="palliro.E002",
             )
         )
-    engine = settings.DATABASES["default"]["ENGINE"]
+    engine = default_database_engine()
     if engine.endswith("sqlite3") and not settings.ALLOW_SQLITE_IN_PRODUCTION:
         errors.append(
             checks.Error(

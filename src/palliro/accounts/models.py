@@ -12,6 +12,13 @@ class Site(models.Model):
     )
     email = models.EmailField(blank=True, help_text="Team address for urgent alert notifications.")
     timezone = models.CharField(max_length=64, default="Europe/Amsterdam")
+    omed_table = models.CharField(
+        "Opioid conversion table",
+        max_length=16,
+        default="CDC2022",
+        choices=[("CDC2022", "CDC 2022 clinical MME factors"), ("BNF", "BNF palliative care equivalences")],
+        help_text="Used to compute daily oral morphine equivalents for this site's patients.",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from palliro.accounts.models import Site
 from palliro.clinic import choices
+from palliro.clinic.analgesia import DRUG_CHOICES, record_omed
 
 PSEUDONYM_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I: read aloud on the phone
 
@@ -230,7 +231,8 @@ class RTCourse(models.Model):
             later = getattr(self, field)
             if later is None:
                 continue
-            for earlier_field, earlier_label in pathway[:i]:
+            # Name the nearest earlier step: "last fraction before first fraction" says most.
+            for earlier_field, earlier_label in reversed(pathway[:i]):
                 earlier = getattr(self, earlier_field)
                 if earlier is not None and later < earlier:
                     errors.setdefault(field, []).append(f"The {label} is before the {earlier_label}.")
@@ -301,7 +303,7 @@ class AnalgesicRecord(models.Model):
 
     patient = models.ForeignKey(Patient, models.CASCADE, related_name="analgesics")
     recorded_on = models.DateField()
-    drug = models.CharField(max_length=20)
+    drug = models.CharField(max_length=20, choices=DRUG_CHOICES)
     dose = models.DecimalField(max_digits=8, decimal_places=2)
     unit = models.CharField(max_length=6, choices=choices.DoseUnit.choices, default=choices.DoseUnit.MG)
     route = models.CharField(max_length=12, choices=choices.Route.choices, default=choices.Route.ORAL)
@@ -319,7 +321,22 @@ class AnalgesicRecord(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.drug} {self.dose:g} {self.unit} {self.route} × {self.doses_per_day:g}/day"
+        if self.unit == choices.DoseUnit.MCG_PER_HOUR:
+            return f"{self.get_drug_display()} {self.dose:g} {self.unit} patch"
+        return f"{self.get_drug_display()} {self.dose:g} {self.unit} {self.route} × {self.doses_per_day:g}/day"
+
+    def omed(self, table: str | None = None):
+        """Daily oral morphine equivalent with the site's conversion table (or the one given)."""
+        return record_omed(
+            self.drug, self.dose, self.unit, self.route, self.doses_per_day, table or self.patient.site.omed_table
+        )
+
+    @property
+    def daily_omed_display(self) -> str:
+        result = self.omed()
+        if result.mg_per_day is None:
+            return f"not computable ({result.table})"
+        return f"{result.mg_per_day:.0f} ({result.table})"
 
     def clean(self):
         errors: dict[str, list[str]] = {}
@@ -332,5 +349,12 @@ class AnalgesicRecord(models.Model):
             errors.setdefault("doses_per_day", []).append("More than 24 doses a day is not plausible.")
         if self.unit == choices.DoseUnit.MCG_PER_HOUR and self.route != choices.Route.TRANSDERMAL:
             errors.setdefault("unit", []).append("Micrograms per hour is used for transdermal patches only.")
+        if not errors and self.patient_id and self.drug and self.dose:
+            result = self.omed()
+            if result.mg_per_day is None:
+                errors.setdefault("drug", []).append(
+                    f"This drug, route and unit cannot be converted to an oral morphine equivalent with the "
+                    f"{result.table} table: {result.problem}"
+                )
         if errors:
             raise ValidationError(errors)
