@@ -54,6 +54,12 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "palliro.accounts",
     "palliro.clinic",
+    "palliro.instruments",
+    "palliro.followup",
+    "palliro.triage",
+    "palliro.calculators",
+    "palliro.research",
+    "palliro.evidence",
     "palliro.demo",
 ]
 

@@ -15,6 +15,12 @@ urlpatterns = [
     path("", account_views.home, name="home"),
     path("accounts/", include("palliro.accounts.urls")),
     path("patients/", include("palliro.clinic.urls")),
+    path("instruments/", include("palliro.instruments.urls")),
+    path("followup/", include("palliro.followup.urls")),
+    path("triage/", include("palliro.triage.urls")),
+    path("calculators/", include("palliro.calculators.urls")),
+    path("research/", include("palliro.research.urls")),
+    path("evidence/", include("palliro.evidence.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
