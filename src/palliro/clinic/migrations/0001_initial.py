@@ -2,8 +2,9 @@
 
 import django.core.validators
 import django.db.models.deletion
-import palliro.clinic.models
 from django.db import migrations, models
+
+import palliro.clinic.models
 
 
 class Migration(migrations.Migration):
