@@ -17,6 +17,7 @@ urlpatterns = [
     path("patients/", include("palliro.clinic.urls")),
     path("instruments/", include("palliro.instruments.urls")),
     path("followup/", include("palliro.followup.urls")),
+    path("r/", include("palliro.followup.patient_urls")),
     path("triage/", include("palliro.triage.urls")),
     path("calculators/", include("palliro.calculators.urls")),
     path("research/", include("palliro.research.urls")),

@@ -12,6 +12,12 @@ class Site(models.Model):
     )
     email = models.EmailField(blank=True, help_text="Team address for urgent alert notifications.")
     timezone = models.CharField(max_length=64, default="Europe/Amsterdam")
+    link_check = models.CharField(
+        "Second check on patient links",
+        max_length=12,
+        default="none",
+        choices=[("none", "None: the link alone opens the questionnaire"), ("birth_year", "Year of birth")],
+    )
     omed_table = models.CharField(
         "Opioid conversion table",
         max_length=16,

@@ -1,6 +1,41 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate, post_save
+
+
+def _sync_protocols(sender, **kwargs):
+    from palliro.followup.protocols import sync_shipped_protocols
+
+    sync_shipped_protocols()
+
+
+def _course_saved(sender, instance, created, raw=False, **kwargs):
+    if raw or created:
+        return
+    from palliro.followup.scheduling import reschedule_course
+
+    if instance.enrolments.filter(active=True).exists():
+        reschedule_course(instance)
+
+
+def _patient_saved(sender, instance, created, raw=False, **kwargs):
+    if raw or created:
+        return
+    from palliro.followup.scheduling import stop_followup
+
+    if instance.is_dead:
+        stop_followup(instance, "patient died")
+    elif instance.followup_stopped_on or not instance.followup_consent:
+        stop_followup(instance, "patient withdrew from follow-up")
 
 
 class FollowupConfig(AppConfig):
     name = "palliro.followup"
     label = "followup"
+    verbose_name = "Follow-up"
+
+    def ready(self):
+        from palliro.clinic.models import Patient, RTCourse
+
+        post_migrate.connect(_sync_protocols, sender=self, dispatch_uid="palliro.followup.protocols")
+        post_save.connect(_course_saved, sender=RTCourse, dispatch_uid="palliro.followup.reschedule")
+        post_save.connect(_patient_saved, sender=Patient, dispatch_uid="palliro.followup.stop")

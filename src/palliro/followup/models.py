@@ -1,0 +1,227 @@
+"""Follow-up: protocols, enrolments, invitations with secret links, responses and observations.
+
+Exactly-once storage rests on two database constraints, not on application checks: a response's
+``submission_id`` is unique, and an invitation has at most one completed response.
+"""
+
+import base64
+import hashlib
+import hmac
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from palliro.clinic.models import Patient, Proxy, RTCourse
+from palliro.instruments.models import Instrument
+
+
+class Respondent(models.TextChoices):
+    PATIENT = "patient", "Patient"
+    PROXY = "proxy", "Relative (proxy)"
+    STAFF = "staff", "Staff interview"
+
+
+class Anchor(models.TextChoices):
+    ENROLMENT = "enrolment", "Day of enrolment"
+    FIRST_FRACTION = "first_fraction", "First fraction"
+    LAST_FRACTION = "last_fraction", "Last fraction"
+
+
+class Protocol(models.Model):
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=120)
+    indication = models.CharField(max_length=12, blank=True, help_text="RT course indication it is meant for.")
+    description = models.TextField(blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ProtocolStep(models.Model):
+    """One questionnaire in a protocol; with ``repeat_until_*`` it repeats daily (a diary)."""
+
+    protocol = models.ForeignKey(Protocol, models.CASCADE, related_name="steps")
+    label = models.CharField(max_length=60, help_text="Shown in adherence tables, e.g. 'week 2'.")
+    instrument_code = models.SlugField(max_length=64)
+    respondent = models.CharField(max_length=8, choices=Respondent.choices, default=Respondent.PATIENT)
+    anchor = models.CharField(max_length=16, choices=Anchor.choices)
+    day_offset = models.SmallIntegerField()
+    window_days = models.PositiveSmallIntegerField(default=3, help_text="Days the link stays valid.")
+    repeat_until_anchor = models.CharField(max_length=16, choices=Anchor.choices, blank=True)
+    repeat_until_offset = models.SmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["protocol", "anchor", "day_offset", "id"]
+
+    def __str__(self):
+        return f"{self.protocol.code}: {self.label} ({self.instrument_code})"
+
+
+class Enrolment(models.Model):
+    patient = models.ForeignKey(Patient, models.CASCADE, related_name="enrolments")
+    course = models.ForeignKey(RTCourse, models.CASCADE, null=True, blank=True, related_name="enrolments")
+    protocol = models.ForeignKey(Protocol, models.PROTECT, related_name="enrolments")
+    enrolled_at = models.DateTimeField(auto_now_add=True)
+    enrolled_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True)
+    active = models.BooleanField(default=True)
+    stopped_reason = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["-enrolled_at"]
+
+    def __str__(self):
+        return f"{self.patient.pseudonym} in {self.protocol.code}"
+
+
+class InvitationState(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    SENT = "sent", "Sent"
+    COMPLETED = "completed", "Completed"
+    EXPIRED = "expired", "Expired"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Invitation(models.Model):
+    """One questionnaire due from one respondent in a time window, reachable only by its secret link."""
+
+    enrolment = models.ForeignKey(Enrolment, models.CASCADE, null=True, blank=True, related_name="invitations")
+    step = models.ForeignKey(ProtocolStep, models.SET_NULL, null=True, blank=True, related_name="+")
+    step_label = models.CharField(max_length=60)
+    patient = models.ForeignKey(Patient, models.CASCADE, related_name="invitations")
+    proxy = models.ForeignKey(Proxy, models.CASCADE, null=True, blank=True, related_name="invitations")
+    respondent = models.CharField(max_length=8, choices=Respondent.choices)
+    instrument = models.ForeignKey(Instrument, models.PROTECT, related_name="invitations")
+    due_at = models.DateTimeField(db_index=True)
+    expires_at = models.DateTimeField()
+    link_salt = models.CharField(max_length=32, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    state = models.CharField(max_length=10, choices=InvitationState.choices, default=InvitationState.SCHEDULED)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    reminders_sent = models.PositiveSmallIntegerField(default=0)
+    last_contact_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            models.Index(fields=["state", "due_at"]),
+            models.Index(fields=["patient", "due_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.instrument.code} for {self.patient.pseudonym} due {self.due_at:%Y-%m-%d}"
+
+    def save(self, *args, **kwargs):
+        if not self.link_salt:
+            self.link_salt = secrets.token_hex(16)
+        if not self.token_hash:
+            self.token_hash = hash_token(self.token())
+        super().save(*args, **kwargs)
+
+    def token(self) -> str:
+        """The secret in the patient's link: an HMAC of a random salt under SECRET_KEY (256 bits).
+
+        Only its SHA-256 hash is stored, so the database alone cannot open a link; the same link can be
+        re-sent in reminders because it is derived again from the salt and the server's secret.
+        """
+        digest = hmac.new(settings.SECRET_KEY.encode(), f"palliro-link:{self.link_salt}".encode(), hashlib.sha256)
+        return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
+
+    def link(self) -> str:
+        from django.urls import reverse
+
+        return settings.SITE_ROOT + reverse("respond", args=[self.token()])
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in (InvitationState.SCHEDULED, InvitationState.SENT)
+
+
+class ResponseStatus(models.TextChoices):
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+
+
+class Response(models.Model):
+    """Answers to one questionnaire. A completed response is never edited: an amendment replaces it."""
+
+    patient = models.ForeignKey(Patient, models.CASCADE, related_name="responses")
+    invitation = models.ForeignKey(Invitation, models.PROTECT, null=True, blank=True, related_name="responses")
+    instrument = models.ForeignKey(Instrument, models.PROTECT, related_name="responses")
+    respondent = models.CharField(max_length=8, choices=Respondent.choices)
+    proxy = models.ForeignKey(Proxy, models.SET_NULL, null=True, blank=True, related_name="responses")
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="entered_responses"
+    )
+    status = models.CharField(max_length=12, choices=ResponseStatus.choices, default=ResponseStatus.IN_PROGRESS)
+    submission_id = models.UUIDField(null=True, blank=True, unique=True)
+    answers = models.JSONField(default=dict)
+    page = models.PositiveSmallIntegerField(default=0, help_text="Where the respondent was, to resume.")
+    language = models.CharField(max_length=2, default="en")
+    questionnaire_response = models.JSONField(null=True, blank=True, help_text="FHIR QuestionnaireResponse.")
+    started_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    replaces = models.OneToOneField("self", models.PROTECT, null=True, blank=True, related_name="replaced_by")
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invitation"],
+                condition=Q(status="completed"),
+                name="one_completed_response_per_invitation",
+            ),
+            models.UniqueConstraint(
+                fields=["invitation"],
+                condition=Q(status="in_progress"),
+                name="one_draft_per_invitation",
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "submitted_at"])]
+
+    def __str__(self):
+        return f"{self.instrument.code} by {self.respondent} ({self.status})"
+
+    @staticmethod
+    def new_submission_id() -> uuid.UUID:
+        return uuid.uuid4()
+
+
+class Observation(models.Model):
+    """One scored item or scale of one response: trajectories and cohorts are plain indexed queries."""
+
+    patient = models.ForeignKey(Patient, models.CASCADE, related_name="observations")
+    response = models.ForeignKey(Response, models.CASCADE, related_name="observations")
+    code = models.CharField(max_length=80)
+    value = models.FloatField()
+    observed_at = models.DateTimeField()
+    respondent = models.CharField(max_length=8, choices=Respondent.choices)
+
+    class Meta:
+        ordering = ["observed_at", "id"]
+        indexes = [
+            models.Index(fields=["patient", "code", "observed_at"]),
+            models.Index(fields=["code", "observed_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.code}={self.value:g}"
+
+
+class LinkFailure(models.Model):
+    """A failed attempt to open a patient link, kept briefly to slow down guessing."""
+
+    ip_address = models.GenericIPAddressField(null=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -1,0 +1,5 @@
+from django.http import HttpResponse
+
+
+def respond(request, token):
+    return HttpResponse(status=404)

@@ -1,0 +1,62 @@
+"""Questionnaires stored as FHIR R4 Questionnaire JSON, one row per (code, version).
+
+A response records the exact instrument row it answered, so a later version never changes how an earlier
+answer is read or scored.
+"""
+
+from functools import lru_cache
+
+from django.db import models
+
+from palliro.core.questionnaire import Instrument as QuestionnaireModel
+from palliro.core.questionnaire import load_questionnaire
+
+
+class InstrumentKind(models.TextChoices):
+    PALLIRO = "palliro", "Palliro item bank"
+    STANDARD = "standard", "Standard instrument (structure and scoring only)"
+    SITE = "site", "Loaded by a site"
+
+
+class Instrument(models.Model):
+    code = models.SlugField(max_length=64)
+    version = models.CharField(max_length=32)
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=InstrumentKind.choices)
+    respondent = models.CharField(
+        max_length=10, default="patient", help_text="Who answers: patient, proxy or staff."
+    )
+    languages = models.JSONField(default=list, help_text="Languages every patient-facing string is available in.")
+    resource = models.JSONField(help_text="The FHIR R4 Questionnaire.")
+    scorer_code = models.CharField(max_length=64, blank=True, help_text="Key of the scoring function, if scored.")
+    patient_ready = models.BooleanField(
+        default=False, help_text="Has wording patients can read (not only neutral labels)."
+    )
+    licence = models.TextField(blank=True)
+    active = models.BooleanField(default=True)
+    loaded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code", "-version"]
+        constraints = [models.UniqueConstraint(fields=["code", "version"], name="instrument_code_version_unique")]
+
+    def __str__(self):
+        return f"{self.title} ({self.code} v{self.version})"
+
+    def questionnaire(self) -> QuestionnaireModel:
+        """The validated, immutable questionnaire model (parsed once per process and version)."""
+        return _parse(self.pk, self.code, self.version, tuple(self.languages), _freeze(self.resource))
+
+
+def _freeze(resource: dict) -> str:
+    import json
+
+    return json.dumps(resource, sort_keys=True)
+
+
+@lru_cache(maxsize=256)
+def _parse(pk, code, version, languages, resource_json: str) -> QuestionnaireModel:
+    import json
+
+    other_languages = tuple(lang for lang in languages if lang != "en")
+    return load_questionnaire(json.loads(resource_json), languages=other_languages)
