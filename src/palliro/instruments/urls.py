@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from palliro.instruments import views
+
+urlpatterns = [
+    path("", views.instrument_list, name="instrument_list"),
+    path("<slug:code>/<str:version>/", views.instrument_detail, name="instrument_detail"),
+    path("<slug:code>/<str:version>/fhir.json", views.instrument_fhir, name="instrument_fhir"),
+]

@@ -1,0 +1,48 @@
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from palliro.accounts.access import staff_required
+from palliro.core.scoring import SCORERS
+from palliro.instruments.importing import export_questionnaire
+from palliro.instruments.models import Instrument
+
+
+def get_instrument(code: str, version: str | None = None) -> Instrument:
+    instruments = Instrument.objects.filter(code=code)
+    if version:
+        instruments = instruments.filter(version=version)
+    instrument = instruments.order_by("-loaded_at").first()
+    if instrument is None:
+        raise Http404("No such questionnaire.")
+    return instrument
+
+
+@staff_required
+@require_GET
+def instrument_list(request):
+    instruments = Instrument.objects.order_by("kind", "code", "-version")
+    return render(request, "instruments/list.html", {"instruments": instruments})
+
+
+@staff_required
+@require_GET
+def instrument_detail(request, code, version):
+    instrument = get_object_or_404(Instrument, code=code, version=version)
+    questionnaire = instrument.questionnaire()
+    scorer = SCORERS.get(instrument.scorer_code)
+    scales = scorer.definition.scales if scorer else ()
+    return render(
+        request,
+        "instruments/detail.html",
+        {"instrument": instrument, "questionnaire": questionnaire, "scales": scales, "scorer": scorer},
+    )
+
+
+@staff_required
+@require_GET
+def instrument_fhir(request, code, version):
+    instrument = get_object_or_404(Instrument, code=code, version=version)
+    response = HttpResponse(export_questionnaire(instrument), content_type="application/fhir+json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{instrument.code}-{instrument.version}.json"'
+    return response
