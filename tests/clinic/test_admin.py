@@ -42,3 +42,14 @@ class TestClinicAdmin:
         response = login(superuser).get(reverse("admin:auth_user_change", args=[nurse_a.pk]))
         assert response.status_code == 200 and b"memberships" in response.content.lower()
         assert Membership.objects.filter(user=nurse_a).exists()
+
+
+@pytest.mark.django_db
+def test_admin_views_of_patient_data_are_audited(login, superuser, ann):
+    from palliro.accounts.models import AuditEvent
+
+    client = login(superuser)
+    client.get(reverse("admin:clinic_patient_changelist"))
+    client.get(reverse("admin:clinic_patient_change", args=[ann.pk]))
+    assert AuditEvent.objects.filter(action="admin_patient_list").exists()
+    assert AuditEvent.objects.get(action="admin_patient_view").patient == ann

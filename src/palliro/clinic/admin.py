@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from palliro.accounts.access import audit
 from palliro.accounts.models import Membership, Role
 from palliro.clinic.models import AnalgesicRecord, Episode, Patient, Procedure, Proxy, RTCourse
 
@@ -20,6 +21,17 @@ class SiteScopedAdmin(admin.ModelAdmin):
         if request.user.is_superuser:
             return queryset
         return queryset.filter(**{f"{self.site_path}__in": admin_site_ids(request.user)})
+
+    def changelist_view(self, request, extra_context=None):
+        audit(request, f"admin_{self.model._meta.model_name}_list")
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is not None:
+            patient = obj if isinstance(obj, Patient) else obj.patient
+            audit(request, f"admin_{self.model._meta.model_name}_view", patient=patient, obj=obj)
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if not request.user.is_superuser:
