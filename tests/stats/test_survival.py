@@ -344,3 +344,11 @@ def test_bad_conf_type():
 def test_boolean_events_accepted():
     km = KaplanMeier().fit([1, 2, 3], [True, False, True])
     assert km.n_events == 2
+
+
+def test_cox_refuses_a_model_that_diverges_when_all_events_are_in_one_group():
+    # Separation: every death is in group 1, so the hazard ratio is infinite and not estimable.
+    frame = pd.DataFrame({"t": [1, 2, 3, 4, 5, 6, 7, 8], "e": [1, 1, 1, 1, 0, 0, 0, 0], "g": [1, 1, 1, 1, 0, 0, 0, 0]})
+    with pytest.raises(StatsInputError) as error:
+        CoxPH().fit(frame, "t", "e", ["g"])
+    assert error.value.field == "g"

@@ -568,6 +568,7 @@ class CoxPH:
 
     def fit(self, data: pd.DataFrame, duration_col: str, event_col: str, covariates: Sequence[str]) -> CoxPH:
         from lifelines import CoxPHFitter  # imported lazily: lifelines import is slow
+        from lifelines.exceptions import ConvergenceError
 
         if not isinstance(data, pd.DataFrame):
             raise StatsInputError("must be a pandas DataFrame", field="data")
@@ -604,8 +605,23 @@ class CoxPH:
         if e.sum() == 0:
             raise StatsInputError("no events: Cox model not estimable", field=event_col)
         fitter = CoxPHFitter(alpha=self.alpha)
-        fitter.fit(frame, duration_col=duration_col, event_col=event_col)
+        try:
+            fitter.fit(frame, duration_col=duration_col, event_col=event_col)
+        except ConvergenceError as exc:
+            raise StatsInputError(f"the Cox model did not converge: {exc}", field="covariates") from None
         summ = fitter.summary
+        # Separation (e.g. every event in one group) drives a coefficient towards infinity: not estimable.
+        z_limit = float(sps.norm.ppf(1 - self.alpha / 2))
+        unstable = [
+            name for name in covariates
+            if not abs(float(summ.loc[name, "coef"])) < 20
+            or not abs(float(summ.loc[name, "coef"])) + z_limit * float(summ.loc[name, "se(coef)"]) < 700
+        ]
+        if unstable:
+            raise StatsInputError(
+                "the hazard ratio is not estimable (the model diverges, e.g. all events in one group)",
+                field=unstable[0],
+            )
         z_crit = float(sps.norm.ppf(1 - self.alpha / 2))
         rows = []
         for name in covariates:
