@@ -220,6 +220,10 @@ TASKS = {
     }
 }
 
+# Follow-up messaging: the SMS sender is pluggable; the logging sender writes links to the log (demo only).
+PALLIRO_SMS_SENDER = os.environ.get("PALLIRO_SMS_SENDER", "palliro.followup.notifications.LoggingSmsSender")
+PALLIRO_REMINDER_DAYS = tuple(int(day) for day in env_list("PALLIRO_REMINDER_DAYS", "2,5"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -110,6 +110,9 @@ class Invitation(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     reminders_sent = models.PositiveSmallIntegerField(default=0)
     last_contact_at = models.DateTimeField(null=True, blank=True)
+    channel = models.CharField(
+        max_length=8, blank=True, help_text="How the link last went out: email, sms, or none (no address on file)."
+    )
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -225,3 +228,6 @@ class LinkFailure(models.Model):
 
     ip_address = models.GenericIPAddressField(null=True)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self):
+        return f"link failure at {self.at:%Y-%m-%d %H:%M}"

@@ -144,7 +144,7 @@ def reschedule_course(course) -> int:
             by_respondent: dict = {}
             for invitation in open_invitations:
                 by_respondent.setdefault((invitation.respondent, invitation.proxy_id), []).append(invitation)
-            for (respondent, proxy_id), existing in by_respondent.items():
+            for (respondent, _proxy_id), existing in by_respondent.items():
                 proxy = existing[0].proxy
                 existing.sort(key=lambda i: i.due_at)
                 for invitation, day in zip(existing, wanted, strict=False):
@@ -170,3 +170,29 @@ def stop_followup(patient, reason: str) -> int:
     return Invitation.objects.filter(
         patient=patient, state__in=[InvitationState.SCHEDULED, InvitationState.SENT]
     ).update(state=InvitationState.CANCELLED)
+
+
+@transaction.atomic
+def invite_proxy(patient, proxy, instrument: Instrument, window_days: int, now=None) -> Invitation:
+    """An extra invitation for one relative, open from now until the evening ``window_days`` later.
+
+    Outside any protocol (no enrolment): staff use it when a relative should answer at a time the protocol
+    does not plan, e.g. when the patient has become too ill to answer.
+    """
+    if proxy.patient_id != patient.pk:
+        raise EnrolmentError("The relative belongs to another patient.")
+    if not (proxy.active and proxy.consent):
+        raise EnrolmentError("The relative has not consented to answer questionnaires.")
+    if patient.is_dead or patient.followup_stopped_on or not patient.followup_consent:
+        raise EnrolmentError("Follow-up has stopped for this patient.")
+    if window_days < 1:
+        raise EnrolmentError("The link must stay valid for at least one day.")
+    now = now or timezone.now()
+    tz = ZoneInfo(patient.site.timezone)
+    today = timezone.localtime(now, tz).date()
+    invitation = Invitation(
+        patient=patient, proxy=proxy, respondent=Respondent.PROXY, instrument=instrument,
+        step_label="relative (extra)", due_at=now, expires_at=_at(today + timedelta(days=window_days), tz, hour=23),
+    )
+    invitation.save()
+    return invitation

@@ -1,3 +1,25 @@
-from django.urls import path  # noqa: F401
+import os
 
-urlpatterns: list = []
+from django.urls import path
+
+from palliro.followup import views
+
+urlpatterns = [
+    path("patient/<int:pk>/", views.patient_followup, name="followup_patient"),
+    path("patient/<int:pk>/enrol/", views.enrol_patient, name="followup_enrol"),
+    path("patient/<int:pk>/relative/", views.proxy_invitation, name="followup_proxy_invitation"),
+    path("invitation/<int:pk>/send/", views.invitation_send, name="followup_invitation_send"),
+    path("invitation/<int:pk>/cancel/", views.invitation_cancel, name="followup_invitation_cancel"),
+    path("invitation/<int:pk>/handout/", views.invitation_handout, name="followup_handout"),
+    path("invitation/<int:pk>/interview/", views.staff_entry, name="followup_staff_entry"),
+    path("adherence/", views.adherence, name="followup_adherence"),
+]
+
+# Benchmark endpoints (bench/bench_submit.py): mounted only when the server is started with PALLIRO_BENCH=1.
+if os.environ.get("PALLIRO_BENCH") == "1":
+    from palliro.followup import bench_views
+
+    urlpatterns += [
+        path("bench/submit/<str:token>/", bench_views.bench_submit, name="followup_bench_submit"),
+        path("bench/bare/", bench_views.bench_bare, name="followup_bench_bare"),
+    ]

@@ -26,7 +26,7 @@ class PalliroServer(BaseApplication):
 
 def start_worker() -> subprocess.Popen:
     """The background task worker, in its own process so that a crash in a task cannot stop the web."""
-    return subprocess.Popen([sys.executable, "-m", "palliro", "db_worker", "--interval", "1"], env=os.environ.copy())
+    return subprocess.Popen([sys.executable, "-m", "palliro", "worker"], env=os.environ.copy())
 
 
 class Command(BaseCommand):

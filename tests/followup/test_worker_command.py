@@ -1,0 +1,50 @@
+import os
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from tests.followup.staff_fixtures import make_invitation
+
+pytestmark = pytest.mark.django_db
+
+
+def test_send_due_runs_one_pass(ann, capsys):
+    make_invitation(ann, timezone.now() - timedelta(hours=1))
+    call_command("send_due")
+    assert "Sent 1 invitations and 0 reminders" in capsys.readouterr().out
+    assert len(mail.outbox) == 1
+
+
+def test_send_due_names_a_bad_cadence(settings):
+    settings.PALLIRO_REMINDER_DAYS = (3, 1)
+    with pytest.raises(CommandError, match="PALLIRO_REMINDER_DAYS") as caught:
+        call_command("send_due")
+    assert caught.value.returncode == 2
+
+
+def test_worker_needs_the_database_backend():
+    # tests.settings uses the ImmediateBackend, which has no queue to work on.
+    with pytest.raises(CommandError, match="database task backend") as caught:
+        call_command("worker")
+    assert caught.value.returncode == 2
+
+
+@pytest.mark.parametrize("every", ["abc", "0", "inf"])
+def test_worker_rejects_a_bad_interval(every):
+    with pytest.raises(CommandError, match="--every") as caught:
+        call_command("worker", "--every", every)
+    assert caught.value.returncode == 2
+
+
+def test_worker_cli_exits_2_without_traceback(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL")}
+    env.update(PALLIRO_MODE="development", PALLIRO_DATA_DIR=str(tmp_path))
+    done = subprocess.run([sys.executable, "-m", "palliro", "worker", "--every", "soon"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "--every takes a number of seconds" in done.stderr and "Traceback" not in done.stderr
