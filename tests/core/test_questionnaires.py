@@ -612,3 +612,19 @@ def test_any_valid_general_answers_validate_advise_and_export(answers):
         assert a.contact_now == item.contact_now(a.value) and a.text
     qr = to_questionnaire_response(GENERAL, answers, "fr", "Patient/1", WHEN, source_ref="Patient/1")
     assert {i["linkId"] for i in qr["item"]} <= enabled
+
+
+def test_a_trusted_response_is_the_same_valid_document():
+    from datetime import UTC, datetime
+
+    from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+
+    from palliro.core.questionnaire import load_bank, to_questionnaire_response
+
+    general = load_bank()["palliro-general"]
+    answers = {item.link_id: item.options[-1].code for item in general.questions if item.options}
+    authored = datetime(2026, 1, 1, tzinfo=UTC)
+    checked = to_questionnaire_response(general, answers, "fr", "Patient/P-1", authored)
+    trusted = to_questionnaire_response(general, answers, "fr", "Patient/P-1", authored, trusted=True)
+    assert trusted == checked
+    QuestionnaireResponse.model_validate(trusted)

@@ -4,8 +4,6 @@ A response records the exact instrument row it answered, so a later version neve
 answer is read or scored.
 """
 
-from functools import lru_cache
-
 from django.db import models
 
 from palliro.core.questionnaire import Instrument as QuestionnaireModel
@@ -44,19 +42,14 @@ class Instrument(models.Model):
         return f"{self.title} ({self.code} v{self.version})"
 
     def questionnaire(self) -> QuestionnaireModel:
-        """The validated, immutable questionnaire model (parsed once per process and version)."""
-        return _parse(self.pk, self.code, self.version, tuple(self.languages), _freeze(self.resource))
+        """The validated, immutable questionnaire model, parsed once per process and stored version."""
+        key = (self.pk, self.loaded_at)
+        model = _PARSED.get(key)
+        if model is None:
+            other_languages = tuple(lang for lang in self.languages if lang != "en")
+            model = _PARSED[key] = load_questionnaire(self.resource, languages=other_languages)
+        return model
 
 
-def _freeze(resource: dict) -> str:
-    import json
-
-    return json.dumps(resource, sort_keys=True)
-
-
-@lru_cache(maxsize=256)
-def _parse(pk, code, version, languages, resource_json: str) -> QuestionnaireModel:
-    import json
-
-    other_languages = tuple(lang for lang in languages if lang != "en")
-    return load_questionnaire(json.loads(resource_json), languages=other_languages)
+# Instruments are few and immutable per (pk, loaded_at): a plain dict is a sufficient cache.
+_PARSED: dict[tuple, QuestionnaireModel] = {}
