@@ -1,5 +1,368 @@
-from django.http import HttpResponse
+"""The pages a patient or proxy sees after opening their secret link (mounted at /r/).
+
+Every page works without JavaScript and redirects after each POST, so reloading, the back button and a
+closed tab never resend or lose answers: each screen is saved into the invitation's draft before moving on.
+No page names the patient; a proxy is told they answer about "the person you care for".
+"""
+
+import uuid
+from urllib.parse import urlencode
+
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy, gettext_noop
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from palliro.core.errors import PalliroValueError
+from palliro.core.questionnaire import LANGUAGES, advice_for, enabled_items, validate_answers
+from palliro.followup import linkaccess
+from palliro.followup.linkaccess import LinkState
+from palliro.followup.models import Respondent, Response, ResponseStatus
+from palliro.followup.patient_forms import BirthYearForm, describe, display_answer, paginate, read_answers
+from palliro.followup.submission import SubmissionError, save_draft, submit
+
+#: Shown beside red-flag advice: the European emergency number (also valid in the Netherlands, Belgium,
+#: France and Spain, the countries of Palliro's four languages).
+EMERGENCY_NUMBER = "112"
+#: Namespace of the submission ids derived from a draft, so that every copy of the review page carries the
+#: same id and a retried or double-clicked submission is recognised.
+SUBMISSION_NAMESPACE = uuid.UUID("6f1c2b1e-5d0a-4f55-9a57-2f0d1c9b8e41")
+LANGUAGE_NAMES = {"en": "English", "nl": "Nederlands", "fr": "Français", "es": "Español"}
+
+_PROBLEMS = {
+    # state: (HTTP status, title, explanation); the texts are translated when the page is drawn.
+    LinkState.UNKNOWN: (
+        404, gettext_noop("This link does not work"),
+        gettext_noop("Please check that you opened the whole link from your message. If it still does not "
+                     "work, ask your care team for a new link."),
+    ),
+    LinkState.EXPIRED: (
+        410, gettext_noop("This questionnaire has closed"),
+        gettext_noop("The time to fill in this questionnaire is over. You will get a new link when the next "
+                     "questionnaire is due."),
+    ),
+    LinkState.CANCELLED: (
+        410, gettext_noop("This link is no longer in use"),
+        gettext_noop("Your care team no longer needs this questionnaire. You do not need to do anything."),
+    ),
+    LinkState.NOT_YET_OPEN: (200, gettext_noop("This questionnaire is not open yet"), ""),
+    LinkState.RATE_LIMITED: (
+        429, gettext_noop("Too many attempts"),
+        gettext_noop("For your safety this page is locked for a while. Please try again in 15 minutes."),
+    ),
+}
 
 
+# --- helpers -----------------------------------------------------------------------------------------
+
+def _available_languages(invitation) -> list[str]:
+    questionnaire = invitation.instrument.questionnaire()
+    offered = set(invitation.instrument.languages) | {questionnaire.language}
+    return [lang for lang in LANGUAGES if lang in offered]
+
+
+def _default_language(invitation) -> str:
+    return invitation.proxy.language if invitation.proxy_id and invitation.proxy else invitation.patient.language
+
+
+def _language(invitation, draft=None, wanted: str | None = None) -> str:
+    available = _available_languages(invitation)
+    for lang in (wanted, draft.language if draft else None, _default_language(invitation)):
+        if lang in available:
+            return lang
+    return "en" if "en" in available else available[0]
+
+
+def _draft(invitation):
+    return Response.objects.filter(invitation=invitation, status=ResponseStatus.IN_PROGRESS).first()
+
+
+def _completed(invitation):
+    return Response.objects.filter(invitation=invitation, status=ResponseStatus.COMPLETED).first()
+
+
+def _render(request, template, context, lang, status=200):
+    with translation.override(lang):
+        response = render(request, f"followup/patient/{template}", {"lang": lang, **context}, status=status)
+    response["Content-Language"] = lang
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _url(name, token, **query) -> str:
+    url = reverse(name, args=[token])
+    query = {k: v for k, v in query.items() if v not in (None, "")}
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def _problem(request, access, lang=None):
+    status, title, text = _PROBLEMS[access.state]
+    invitation = access.invitation
+    if lang is None:
+        lang = _language(invitation) if invitation else translation.get_language() or "en"
+        lang = lang if lang in LANGUAGES else "en"
+    opens = ""
+    if access.state == LinkState.NOT_YET_OPEN:
+        with translation.override(lang):
+            opens = date_format(timezone.localtime(invitation.due_at, _site_zone(invitation)), "DATE_FORMAT")
+    return _render(request, "problem.html", {"title": title, "text": text, "opens": opens}, lang, status)
+
+
+def _site_zone(invitation):
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(invitation.patient.site.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return timezone.get_current_timezone()
+
+
+def _base_context(token, invitation, lang, url_name="respond", page=None):
+    return {
+        "token": token,
+        "is_proxy": invitation.respondent == Respondent.PROXY,
+        "title": invitation.instrument.questionnaire().title(lang),
+        "languages": [
+            {"code": code, "name": LANGUAGE_NAMES[code], "current": code == lang,
+             "url": _url(url_name, token, page=page, lang=code)}
+            for code in _available_languages(invitation)
+        ],
+    }
+
+
+def _gate(request, token):
+    """(invitation, None) when the link may be answered now in this session, else (None, a response)."""
+    access = linkaccess.open_link(request, token)
+    if access.state == LinkState.COMPLETED:
+        return None, HttpResponseRedirect(reverse("respond_done", args=[token]))
+    if not access.is_open:
+        return None, _problem(request, access)
+    if linkaccess.needs_second_check(request, access.invitation):
+        if request.method == "POST":
+            return None, HttpResponseRedirect(reverse("respond", args=[token]))
+        return None, _birth_year_page(request, token, access.invitation, BirthYearForm())
+    return access.invitation, None
+
+
+def _birth_year_page(request, token, invitation, form, status=200):
+    lang = _language(invitation, wanted=request.GET.get("lang"))
+    context = {**_base_context(token, invitation, lang), "form": form}
+    return _render(request, "birth_year.html", context, lang, status)
+
+
+def _submission_id(draft) -> uuid.UUID:
+    return uuid.uuid5(SUBMISSION_NAMESPACE, f"palliro-draft:{draft.pk}")
+
+
+def _page_number(raw, last: int) -> int | None:
+    try:
+        number = int(raw)
+    except (TypeError, ValueError):
+        return None
+    return number if 1 <= number <= last else None
+
+
+def _enabled_answers(questionnaire, answers: dict) -> dict:
+    """Only the answers branching still shows: an answer to a question that was hidden again is dropped."""
+    shown = {item.link_id for item in enabled_items(questionnaire, answers) if item.answerable}
+    return {k: v for k, v in answers.items() if k in shown}
+
+
+# --- views -------------------------------------------------------------------------------------------
+
+@never_cache
+@require_http_methods(["GET", "POST"])
 def respond(request, token):
-    return HttpResponse(status=404)
+    invitation, refusal = _gate(request, token)
+    if refusal is not None:
+        return refusal
+    questionnaire = invitation.instrument.questionnaire()
+    draft = _draft(invitation)
+    answers = dict(draft.answers) if draft else {}
+    pages = paginate(questionnaire, answers)
+    review = len(pages) + 1
+
+    if request.method == "GET":
+        wanted = request.GET.get("lang")
+        if wanted and wanted in _available_languages(invitation):
+            # The choice is kept in the draft, so reopening the link later keeps the language.
+            resume = draft.page if draft else 1
+            save_draft(invitation, {}, resume, wanted)
+            return HttpResponseRedirect(_url("respond", token, page=request.GET.get("page")))
+        lang = _language(invitation, draft)
+        number = _page_number(request.GET.get("page"), review)
+        if number is None:
+            number = _page_number(draft.page if draft else 1, review) or 1
+        if number == review:
+            if draft is None:  # nothing to ask (every question hidden): the review page needs a draft
+                save_draft(invitation, {}, review, lang)
+            return HttpResponseRedirect(reverse("respond_review", args=[token]))
+        return _question_page(request, token, invitation, pages[number - 1], review, answers, lang,
+                              from_review=request.GET.get("from") == "review")
+
+    lang = _language(invitation, draft)
+    number = _page_number(request.POST.get("page"), review - 1)
+    if number is None:
+        return HttpResponseRedirect(reverse("respond", args=[token]))
+    page = pages[number - 1]
+    # Only the questions this form showed count: if branching changed the page in another tab meanwhile, a
+    # question the patient never saw must not be read as "left blank".
+    shown = set(request.POST.getlist("shown"))
+    posted = read_answers(tuple(item for item in page.questions if item.link_id in shown), request.POST)
+    merged = {k: v for k, v in {**answers, **posted}.items() if v is not None}
+    on_page = set(posted)
+    going_back = request.POST.get("action") == "back"
+    errors = {k: v for k, v in validate_answers(questionnaire, merged, lang, complete=not going_back).items()
+              if k in on_page}
+    if going_back:
+        # Going back never blocks: what is valid is kept, what is not is left for the next visit.
+        kept = {k: v for k, v in posted.items() if k not in errors}
+        save_draft(invitation, kept, max(number - 1, 1), lang)
+        return HttpResponseRedirect(_url("respond", token, page=max(number - 1, 1)))
+    if errors:
+        return _question_page(request, token, invitation, page, review, merged, lang, errors=errors,
+                              from_review=request.POST.get("from") == "review", status=200)
+    save_draft(invitation, posted, number + 1, lang)
+    if request.POST.get("from") == "review":
+        return HttpResponseRedirect(reverse("respond_review", args=[token]))
+    return HttpResponseRedirect(_url("respond", token, page=number + 1))
+
+
+def _question_page(request, token, invitation, page, review, answers, lang, errors=None, from_review=False,
+                   status=200):
+    context = {
+        **_base_context(token, invitation, lang, page=page.number),
+        "page": page,
+        "fields": describe(page, answers, lang, errors),
+        "errors": bool(errors),
+        "step": page.number,
+        "steps": review,
+        "from_review": from_review,
+    }
+    return _render(request, "page.html", context, lang, status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def review(request, token):
+    # A retried or double-clicked submission of a completed invitation lands on the thank-you page (the
+    # gate redirects every completed link there).
+    invitation, refusal = _gate(request, token)
+    if refusal is not None:
+        return refusal
+    draft = _draft(invitation)
+    if draft is None:
+        if _completed(invitation) is not None:
+            return HttpResponseRedirect(reverse("respond_done", args=[token]))
+        return HttpResponseRedirect(reverse("respond", args=[token]))
+    lang = _language(invitation, draft)
+    if request.method == "GET":
+        wanted = request.GET.get("lang")
+        if wanted and wanted in _available_languages(invitation):
+            save_draft(invitation, {}, draft.page, wanted)
+            return HttpResponseRedirect(reverse("respond_review", args=[token]))
+        return _review_page(request, token, invitation, draft, lang)
+
+    try:
+        posted_id = uuid.UUID(request.POST.get("submission_id", ""))
+    except ValueError:
+        posted_id = None
+    if posted_id != _submission_id(draft):
+        # A stale or altered form: show the current answers again rather than store something unexpected.
+        return HttpResponseRedirect(reverse("respond_review", args=[token]))
+    questionnaire = invitation.instrument.questionnaire()
+    try:
+        submit(
+            instrument=invitation.instrument, patient=invitation.patient, respondent=invitation.respondent,
+            answers=_enabled_answers(questionnaire, draft.answers), submission_id=posted_id, language=lang,
+            invitation=invitation, proxy=invitation.proxy,
+        )
+    except SubmissionError as error:
+        return _review_page(request, token, invitation, draft, lang, errors=error.errors)
+    return HttpResponseRedirect(reverse("respond_done", args=[token]))
+
+
+def _review_page(request, token, invitation, draft, lang, errors=None):
+    questionnaire = invitation.instrument.questionnaire()
+    answers = dict(draft.answers)
+    pages = paginate(questionnaire, answers)
+    if errors is None:
+        errors = validate_answers(questionnaire, _enabled_answers(questionnaire, answers), lang, complete=True)
+    rows = []
+    for page in pages:
+        for item in page.questions:
+            rows.append({
+                "link_id": item.link_id,
+                "question": item.text(lang),
+                "answer": display_answer(item, answers.get(item.link_id), lang),
+                "error": errors.get(item.link_id, ""),
+                "change": _url("respond", token, page=page.number, **{"from": "review"}),
+            })
+    context = {
+        **_base_context(token, invitation, lang, "respond_review"),
+        "rows": rows,
+        "errors": bool(errors),
+        "error_rows": [row for row in rows if row["error"]],
+        "submission_id": _submission_id(draft),
+        "step": len(pages) + 1,
+        "steps": len(pages) + 1,
+        "back": _url("respond", token, page=len(pages)) if pages else None,
+    }
+    return _render(request, "review.html", context, lang)
+
+
+@never_cache
+@require_GET
+def done(request, token):
+    access = linkaccess.open_link(request, token)
+    if access.is_open:
+        return HttpResponseRedirect(reverse("respond", args=[token]))
+    if access.state != LinkState.COMPLETED:
+        return _problem(request, access)
+    invitation = access.invitation
+    response = _completed(invitation)
+    lang = _language(invitation, response, wanted=request.GET.get("lang"))
+    context = {**_base_context(token, invitation, lang, "respond_done"), "advice": [], "show_advice": False}
+    # Advice repeats the answers' meaning, so it is shown only while the window is open and, where the
+    # site asks for it, after the second check.
+    if response is not None and timezone.now() < invitation.expires_at:
+        if linkaccess.needs_second_check(request, invitation):
+            return _birth_year_page(request, token, invitation, BirthYearForm())
+        questionnaire = invitation.instrument.questionnaire()
+        try:
+            advice = advice_for(questionnaire, response.answers, lang)
+        except PalliroValueError:
+            advice = []
+        questions = {item.link_id: item for item in questionnaire.questions}
+        context.update(
+            show_advice=True,
+            advice=[{"question": questions[a.link_id].text(lang), "text": a.text, "contact_now": a.contact_now,
+                     "band": a.band} for a in advice if a.link_id in questions],
+            contact_now=any(a.contact_now for a in advice),
+            red_flag=any(a.red_flag for a in advice),
+            phone=invitation.patient.site.phone,
+            emergency_number=EMERGENCY_NUMBER,
+        )
+    return _render(request, "done.html", context, lang)
+
+
+@never_cache
+@require_POST
+def check(request, token):
+    """The second check: the patient's year of birth, asked of patients and proxies alike."""
+    access = linkaccess.open_link(request, token)
+    if access.state not in (LinkState.OPEN, LinkState.COMPLETED):
+        return _problem(request, access)
+    invitation = access.invitation
+    form = BirthYearForm(request.POST)
+    if form.is_valid():
+        if linkaccess.check_birth_year(request, invitation, form.cleaned_data["year"]):
+            return HttpResponseRedirect(reverse("respond", args=[token]))
+        if linkaccess.is_rate_limited(request):
+            return _problem(request, linkaccess.LinkAccess(LinkState.RATE_LIMITED))
+        form.add_error("year", gettext_lazy("This year does not match our records. Please try again."))
+    return _birth_year_page(request, token, invitation, form)
