@@ -4,9 +4,11 @@ from datetime import date
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Max
 
 from palliro.accounts.models import Membership, Role, Site
 from palliro.clinic.models import AnalgesicRecord, Episode, Patient, Procedure, Proxy, RTCourse, new_pseudonym
+from palliro.demo.activity import write_activity
 from palliro.demo.generator import DEMO_SITES, build_department
 
 BATCH = 2000
@@ -73,8 +75,12 @@ def _flush(patients, rows_by_model):
         )
 
 
-def write_department(n_patients: int, seed: int, anchor: date, n_sites: int = 2, progress=None) -> int:
-    """Generate and store ``n_patients``; returns the number stored."""
+def write_department(
+    n_patients: int, seed: int, anchor: date, n_sites: int = 2, progress=None, activity: bool = True
+) -> int:
+    """Generate and store ``n_patients`` (with follow-up responses, observations and alerts unless
+    ``activity`` is False); returns the number stored."""
+    first_pk = Patient.objects.aggregate(m=Max("pk"))["m"] or 0
     sites = ensure_sites(n_sites)
     taken = set(Patient.objects.values_list("pseudonym", flat=True))
     numbers = set(Patient.objects.values_list("site_id", "hospital_number"))
@@ -104,4 +110,6 @@ def write_department(n_patients: int, seed: int, anchor: date, n_sites: int = 2,
         with transaction.atomic():
             _flush(patients, synthetic_rows)
         stored += len(patients)
+    if activity:
+        write_activity(Patient.objects.filter(pk__gt=first_pk), seed, anchor)
     return stored

@@ -24,6 +24,8 @@ class Command(BaseCommand):
         parser.add_argument("--seed", default="42", help="random seed (default 42)")
         parser.add_argument("--sites", default="2", help="number of sites, 1 to 4 (default 2)")
         parser.add_argument("--anchor", default=None, help="the 'today' of the data, YYYY-MM-DD (default today)")
+        parser.add_argument("--no-activity", action="store_true",
+                            help="clinic records only: no questionnaire responses, observations or alerts")
 
     def handle(self, *args, **options):
         n_patients = positive_int(options["patients"])
@@ -41,5 +43,6 @@ class Command(BaseCommand):
         def progress(done):
             self.stdout.write(f"  {done} / {n_patients} patients")
 
-        stored = write_department(n_patients, seed, anchor, n_sites, progress=progress if n_patients > 10000 else None)
+        stored = write_department(n_patients, seed, anchor, n_sites, progress=progress if n_patients > 10000 else None,
+                                  activity=not options["no_activity"])
         self.stdout.write(self.style.SUCCESS(f"Generated {stored} patients on {connection.vendor} (seed {seed})."))

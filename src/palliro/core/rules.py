@@ -1,0 +1,422 @@
+"""Alert rules as data, evaluated against one patient's answers (pure: no Django).
+
+A rule is a small JSON object (the shipped file is ``palliro/triage/data/rules.json``; admins edit copies in
+the database)::
+
+    {"code": "pain-worst-high", "kind": "threshold", "severity": "attention",
+     "instruments": ["palliro-general", "palliro-general-proxy"],
+     "parameters": {"conditions": [{"item": "pain-worst", "op": ">=", "value": 7}]},
+     "reason": "Worst pain 7 or more out of 10.", "advice": "Call the team ..."}
+
+Kinds and their parameters (every parameter is validated by :func:`parse_rule`, which names the field):
+
+``threshold``
+    ``conditions`` (list of ``{item, op, value}`` on the current answers), ``match`` ``"any"`` (default)
+    or ``"all"``, optional ``max_days_since_treatment`` (fire only within that many days after the last
+    radiotherapy fraction or procedure; e.g. fever after treatment).
+``baseline_change``
+    ``item`` and ``increase``: current value minus the patient's own baseline (their first answer to the
+    same item of the same instrument) is at least ``increase``. No baseline: no finding.
+``restarted``
+    ``now`` (conditions that must all hold in the current answers) and ``before`` (conditions of which any
+    held in the patient's previous response to the same instrument): e.g. bleeding again after it had
+    stopped. No previous response: no finding (a first report is covered by a threshold rule).
+``pain_flare``
+    Pain flare from the daily diary by :func:`palliro.core.pain.detect_flare` (Chow 2005; Hird 2009;
+    clinical reference §1.4). Parameters: ``pain_increase`` (2), ``omed_increase_fraction`` (0.25),
+    ``consecutive_days`` (1), ``follow_up_days`` (10). Fires when the latest diary day meets the flare
+    criteria inside the window; the return to baseline that *confirms* a flare in research use lies in the
+    future at that moment, so it cannot be required for an alert (documented choice, [U]).
+``non_response``
+    ``missed`` (2): that many consecutive questionnaires expired unanswered. Evaluated by the periodic
+    non-response check, not on submission.
+
+Severity is ``urgent``, ``attention`` or ``info``. Alerts support, never replace, clinical judgement.
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from palliro.core.errors import PalliroValueError, require_int, require_number, require_positive
+from palliro.core.pain import DiaryEntry, FlareParameters, detect_flare
+
+__all__ = [
+    "KINDS",
+    "Condition",
+    "DiaryContext",
+    "Finding",
+    "Rule",
+    "RuleContext",
+    "Severity",
+    "evaluate",
+    "load_rules",
+    "parse_rule",
+    "parse_rules",
+]
+
+
+class Severity(StrEnum):
+    URGENT = "urgent"
+    ATTENTION = "attention"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """0 for the most urgent: sorts worklists."""
+        return {"urgent": 0, "attention": 1, "info": 2}[self.value]
+
+
+_OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq,
+        "!=": operator.ne}
+
+UNVERIFIED_FLARE_ALERT = (
+    "flare_alert_without_return: an alert cannot wait for the return to baseline that confirms a flare; "
+    "it fires on the first qualifying diary day [U]"
+)
+
+
+@dataclass(frozen=True)
+class Condition:
+    """``answers[item] <op> value`` on the numeric (ordinal) value of an answer."""
+
+    item: str
+    op: str
+    value: float
+
+    def holds(self, values: Mapping[str, float]) -> bool:
+        current = values.get(self.item)
+        return current is not None and _OPS[self.op](current, self.value)
+
+    def describe(self, values: Mapping[str, float] | None = None) -> str:
+        text = f"{self.item} {self.op} {self.value:g}"
+        if values is not None and self.item in values:
+            text += f" (answered {values[self.item]:g})"
+        return text
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One validated alert rule; build it with :func:`parse_rule`."""
+
+    code: str
+    kind: str
+    severity: Severity
+    reason: str
+    advice: str
+    instruments: tuple[str, ...] = ()
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    active: bool = True
+
+    def applies_to(self, instrument: str) -> bool:
+        return not self.instruments or instrument in self.instruments
+
+
+@dataclass(frozen=True)
+class DiaryContext:
+    """The daily pain diary around a radiotherapy course, days counted from the first fraction (day 0).
+
+    ``entries`` hold worst pain and daily OMED per day (OMED None when unknown); ``baseline_pain`` and
+    ``baseline_omed`` are the values before treatment; ``today`` is the day of the current diary entry.
+    """
+
+    baseline_pain: float
+    baseline_omed: float
+    entries: tuple[DiaryEntry, ...]
+    first_rt_day: int
+    last_rt_day: int
+    today: int
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """Everything a rule may look at, gathered by the caller (the triage app) from the database.
+
+    Attributes:
+        instrument: code of the instrument just answered ("" for a non-response check).
+        respondent: ``patient``, ``proxy`` or ``staff``.
+        values: numeric value of each answered item of the current response, keyed by linkId.
+        baseline: the patient's first earlier value of each item of the same instrument.
+        previous: the values of the patient's previous response to the same instrument.
+        diary: the diary series, when the current response is a diary entry during a course.
+        consecutive_missed: questionnaires missed in a row (None when not checked).
+        days_since_treatment: days since the last fraction or procedure (None when none is recorded).
+    """
+
+    instrument: str = ""
+    respondent: str = "patient"
+    values: Mapping[str, float] = field(default_factory=dict)
+    baseline: Mapping[str, float] = field(default_factory=dict)
+    previous: Mapping[str, float] = field(default_factory=dict)
+    diary: DiaryContext | None = None
+    consecutive_missed: int | None = None
+    days_since_treatment: int | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A rule that fired: what staff see (reason, detail) and what the patient is told (advice)."""
+
+    rule_code: str
+    kind: str
+    severity: Severity
+    reason: str
+    advice: str
+    detail: str
+    unverified: tuple[str, ...] = ()
+
+
+# --- parsing and validation (the one place rules are checked) -------------------------------------
+
+
+def _require_str(value: object, name: str, *, allow_empty: bool = False) -> str:
+    if not isinstance(value, str) or (not allow_empty and not value.strip()):
+        raise PalliroValueError(f"must be a non-empty text, got {value!r}", field=name)
+    return value.strip()
+
+
+def _conditions(raw: object, name: str) -> tuple[Condition, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise PalliroValueError("must be a non-empty list of {item, op, value}", field=name)
+    out = []
+    for i, entry in enumerate(raw):
+        where = f"{name}[{i}]"
+        if not isinstance(entry, Mapping):
+            raise PalliroValueError("must be an object with item, op and value", field=where)
+        unknown = set(entry) - {"item", "op", "value"}
+        if unknown:
+            raise PalliroValueError(f"unknown key(s) {', '.join(sorted(unknown))}", field=where)
+        item = _require_str(entry.get("item"), f"{where}.item")
+        op = entry.get("op")
+        if op not in _OPS:
+            raise PalliroValueError(f"must be one of {' '.join(_OPS)}; got {op!r}", field=f"{where}.op")
+        out.append(Condition(item, op, require_number(entry.get("value"), f"{where}.value")))
+    return tuple(out)
+
+
+def _check_keys(params: Mapping, allowed: set[str], required: set[str]) -> None:
+    unknown = set(params) - allowed
+    if unknown:
+        raise PalliroValueError(
+            f"unknown parameter(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(allowed))}",
+            field="parameters",
+        )
+    missing = required - set(params)
+    if missing:
+        raise PalliroValueError(f"missing parameter(s) {', '.join(sorted(missing))}", field="parameters")
+
+
+def _threshold(params: Mapping) -> dict:
+    _check_keys(params, {"conditions", "match", "max_days_since_treatment"}, {"conditions"})
+    match = params.get("match", "any")
+    if match not in ("any", "all"):
+        raise PalliroValueError(f"must be 'any' or 'all', got {match!r}", field="parameters.match")
+    out = {"conditions": _conditions(params["conditions"], "parameters.conditions"), "match": match}
+    if params.get("max_days_since_treatment") is not None:
+        out["max_days_since_treatment"] = require_int(
+            params["max_days_since_treatment"], "parameters.max_days_since_treatment", 0, 365
+        )
+    return out
+
+
+def _baseline_change(params: Mapping) -> dict:
+    _check_keys(params, {"item", "increase"}, {"item", "increase"})
+    return {
+        "item": _require_str(params["item"], "parameters.item"),
+        "increase": require_positive(params["increase"], "parameters.increase"),
+    }
+
+
+def _restarted(params: Mapping) -> dict:
+    _check_keys(params, {"now", "before"}, {"now", "before"})
+    return {"now": _conditions(params["now"], "parameters.now"),
+            "before": _conditions(params["before"], "parameters.before")}
+
+
+def _pain_flare(params: Mapping) -> dict:
+    allowed = {"pain_increase", "omed_increase_fraction", "consecutive_days", "follow_up_days"}
+    _check_keys(params, allowed, set())
+    try:
+        flare = FlareParameters(**{k: params[k] for k in allowed if k in params}, require_return_to_baseline=False)
+    except PalliroValueError as exc:
+        raise PalliroValueError(str(exc).split(": ", 1)[-1], field=f"parameters.{exc.field}") from None
+    return {"flare": flare}
+
+
+def _non_response(params: Mapping) -> dict:
+    _check_keys(params, {"missed"}, {"missed"})
+    return {"missed": require_int(params["missed"], "parameters.missed", 1, 20)}
+
+
+KINDS = {
+    "threshold": _threshold,
+    "baseline_change": _baseline_change,
+    "restarted": _restarted,
+    "pain_flare": _pain_flare,
+    "non_response": _non_response,
+}
+
+
+def parse_rule(raw: Mapping[str, Any]) -> Rule:
+    """Validate one rule given as data and return it; raises :class:`PalliroValueError` naming the field."""
+    if not isinstance(raw, Mapping):
+        raise PalliroValueError("a rule must be an object", field="rule")
+    allowed = {"code", "kind", "severity", "reason", "advice", "instruments", "parameters", "active"}
+    unknown = set(raw) - allowed
+    if unknown:
+        raise PalliroValueError(f"unknown key(s) {', '.join(sorted(unknown))}", field="rule")
+    code = _require_str(raw.get("code"), "code")
+    kind = raw.get("kind")
+    if kind not in KINDS:
+        raise PalliroValueError(f"must be one of {', '.join(KINDS)}; got {kind!r}", field="kind")
+    severity = raw.get("severity")
+    if severity not in tuple(Severity):
+        raise PalliroValueError(f"must be urgent, attention or info; got {severity!r}", field="severity")
+    instruments = raw.get("instruments", [])
+    if not isinstance(instruments, list | tuple) or not all(isinstance(i, str) and i for i in instruments):
+        raise PalliroValueError("must be a list of instrument codes", field="instruments")
+    parameters = raw.get("parameters", {})
+    if not isinstance(parameters, Mapping):
+        raise PalliroValueError("must be an object", field="parameters")
+    active = raw.get("active", True)
+    if not isinstance(active, bool):
+        raise PalliroValueError(f"must be true or false, got {active!r}", field="active")
+    return Rule(
+        code=code,
+        kind=kind,
+        severity=Severity(severity),
+        reason=_require_str(raw.get("reason"), "reason"),
+        advice=_require_str(raw.get("advice"), "advice"),
+        instruments=tuple(instruments),
+        parameters=KINDS[kind](parameters),
+        active=active,
+    )
+
+
+def parse_rules(raw: Sequence[Mapping[str, Any]]) -> tuple[Rule, ...]:
+    """Validate a list of rules; codes must be unique. Errors name the rule's position."""
+    if not isinstance(raw, list | tuple):
+        raise PalliroValueError("must be a list of rules", field="rules")
+    rules, seen = [], set()
+    for i, entry in enumerate(raw):
+        try:
+            rule = parse_rule(entry)
+        except PalliroValueError as exc:
+            raise PalliroValueError(str(exc), field=f"rules[{i}]") from None
+        if rule.code in seen:
+            raise PalliroValueError(f"duplicate rule code {rule.code!r}", field=f"rules[{i}].code")
+        seen.add(rule.code)
+        rules.append(rule)
+    return tuple(rules)
+
+
+def load_rules(path: str | Path) -> tuple[Rule, ...]:
+    """Read and validate a rule file (a JSON list, or an object with a ``rules`` list)."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return parse_rules(data["rules"] if isinstance(data, Mapping) else data)
+
+
+# --- evaluation ------------------------------------------------------------------------------------
+
+
+def _fire(rule: Rule, detail: str, unverified: tuple[str, ...] = ()) -> Finding:
+    return Finding(rule.code, rule.kind, rule.severity, rule.reason, rule.advice, detail, unverified)
+
+
+def _eval_threshold(rule: Rule, ctx: RuleContext) -> Finding | None:
+    p = rule.parameters
+    limit = p.get("max_days_since_treatment")
+    if limit is not None and (ctx.days_since_treatment is None or not 0 <= ctx.days_since_treatment <= limit):
+        return None
+    held = [c for c in p["conditions"] if c.holds(ctx.values)]
+    fired = bool(held) if p["match"] == "any" else len(held) == len(p["conditions"])
+    if not fired:
+        return None
+    detail = "; ".join(c.describe(ctx.values) for c in held)
+    if limit is not None:
+        detail += f"; {ctx.days_since_treatment} days after treatment"
+    return _fire(rule, detail)
+
+
+def _eval_baseline_change(rule: Rule, ctx: RuleContext) -> Finding | None:
+    item, increase = rule.parameters["item"], rule.parameters["increase"]
+    now, base = ctx.values.get(item), ctx.baseline.get(item)
+    if now is None or base is None or now - base < increase - 1e-9:
+        return None
+    return _fire(rule, f"{item} {now:g}, baseline {base:g} (+{now - base:g})")
+
+
+def _eval_restarted(rule: Rule, ctx: RuleContext) -> Finding | None:
+    p = rule.parameters
+    if not ctx.previous or not all(c.holds(ctx.values) for c in p["now"]):
+        return None
+    quiet = [c for c in p["before"] if c.holds(ctx.previous)]
+    if not quiet:
+        return None
+    return _fire(rule, "now " + "; ".join(c.describe(ctx.values) for c in p["now"])
+                 + "; previously " + "; ".join(c.describe(ctx.previous) for c in quiet))
+
+
+def _eval_pain_flare(rule: Rule, ctx: RuleContext) -> Finding | None:
+    diary = ctx.diary
+    if diary is None:
+        return None
+    result = detect_flare(
+        diary.baseline_pain, diary.baseline_omed, diary.entries,
+        first_rt_day=diary.first_rt_day, last_rt_day=diary.last_rt_day, params=rule.parameters["flare"],
+    )
+    if result.first_day is None or diary.today not in result.criteria_days:
+        return None
+    today = next(e for e in diary.entries if e.day == diary.today)
+    omed = "unknown" if today.omed is None else f"{today.omed:g} mg/day"
+    detail = (f"day {diary.today} after the first fraction: worst pain {today.worst_pain:g} "
+              f"(baseline {diary.baseline_pain:g}), oral morphine equivalent {omed} "
+              f"(baseline {diary.baseline_omed:g}); criteria met since day {result.first_day}")
+    return _fire(rule, detail, (UNVERIFIED_FLARE_ALERT, *result.unverified))
+
+
+def _eval_non_response(rule: Rule, ctx: RuleContext) -> Finding | None:
+    if ctx.consecutive_missed is None or ctx.consecutive_missed < rule.parameters["missed"]:
+        return None
+    return _fire(rule, f"{ctx.consecutive_missed} questionnaires in a row not answered")
+
+
+_EVALUATORS = {
+    "threshold": _eval_threshold,
+    "baseline_change": _eval_baseline_change,
+    "restarted": _eval_restarted,
+    "pain_flare": _eval_pain_flare,
+    "non_response": _eval_non_response,
+}
+
+
+def evaluate(rules: Sequence[Rule], context: RuleContext) -> list[Finding]:
+    """Every active rule that applies to the context's instrument and fires, most severe first.
+
+    Non-response rules apply only to a non-response check (``consecutive_missed`` given, no instrument);
+    answer rules only to a response.
+    """
+    if not isinstance(context, RuleContext):
+        raise PalliroValueError("must be a RuleContext", field="context")
+    findings = []
+    for rule in rules:
+        if not isinstance(rule, Rule):
+            raise PalliroValueError("must be Rule objects (use parse_rule)", field="rules")
+        if not rule.active:
+            continue
+        if rule.kind == "non_response":
+            if context.instrument:
+                continue
+        elif not context.instrument or not rule.applies_to(context.instrument):
+            continue
+        finding = _EVALUATORS[rule.kind](rule, context)
+        if finding is not None:
+            findings.append(finding)
+    findings.sort(key=lambda f: f.severity.rank)
+    return findings
