@@ -1,0 +1,228 @@
+"""Turn a saved :class:`~palliro.research.models.Cohort` into a pseudonymised pandas frame.
+
+One ``.values()`` query for the courses (joined to their patients) and one aggregate query for the
+first episode of each kind; no per-row queries, so the frame for 100 000 patients is built in well
+under a second.
+
+Pseudonymisation: the frame carries the patient's pseudonym, site id, sex, primary tumour,
+performance status and the *age at first fraction*; never names, hospital numbers, contact details or
+birth dates. The same holds for care staff: the research pages are pseudonymised for everyone.
+
+Access: care staff (clinician, nurse, admin) see all patients of their care sites; researchers see
+only patients with research consent at their research sites. The cohort's own site list is
+intersected with what the viewer may see.
+
+Derived columns (documented choices, not published definitions):
+
+* ``os_days``/``os_event`` — survival from the first fraction: days to the death date (event) or to
+  the last-known-alive date (censored). Patients with neither have NaN and are left out of survival
+  analyses (their number is reported), as are rows whose death or last contact precedes the first
+  fraction (a recording error). A patient recorded dead *without* a date cannot exist (database
+  constraint).
+* ``from_last_days``/``from_last_event`` — the same from the last fraction.
+* ``completed`` — fractions delivered ≥ planned; NaN while delivery is not recorded.
+* ``referral_to_first_days`` — days from referral to the first fraction.
+* ``visits`` — distinct dates among consultation, simulation and first fraction
+  (:data:`VISIT_FIELDS`); ``same_day`` — consultation and first fraction on the same date
+  (:data:`SAME_DAY_RULE`).
+* ``first_<episode kind>`` — the date of the patient's first episode of that kind (e.g. bowel obstruction).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+from django.db import connection
+from django.db.models import Exists, Min, OuterRef, Q
+
+from palliro.clinic import choices
+from palliro.clinic.models import Episode, RTCourse
+from palliro.followup.models import Enrolment
+
+VISIT_FIELDS: tuple[str, ...] = ("consultation_date", "simulation_date", "first_fraction_date")
+SAME_DAY_RULE = "consultation date equals first fraction date"
+
+COURSE_FIELDS = (
+    "id", "patient_id", "indication", "technique", "total_dose_gy", "fractions_planned", "schedule",
+    "referral_date", "consultation_date", "simulation_date", "first_fraction_date", "last_fraction_date",
+    "fractions_delivered", "stop_reason", "couch_minutes", "is_reirradiation",
+)
+PATIENT_FIELDS = (
+    "patient__pseudonym", "patient__site_id", "patient__birth_date", "patient__sex", "patient__primary_tumour",
+    "patient__metastatic_sites", "patient__kps", "patient__ecog", "patient__vital_status",
+    "patient__death_date", "patient__last_known_alive",
+)
+#: Columns that must never leave this module (checked by the tests).
+IDENTIFYING = frozenset({"birth_date", "given_name", "family_name", "hospital_number", "phone", "email"})
+
+
+@dataclass(frozen=True)
+class CohortFrame:
+    """The frame and what was left out on the way, for the report's footnotes."""
+
+    frame: pd.DataFrame
+    n_courses_matched: int
+    n_without_follow_up: int
+
+
+def visible_patient_filter(staff, prefix: str = "patient__") -> Q:
+    """Rows whose patient the viewer may use: care sites fully, research sites with consent only."""
+    return Q(**{f"{prefix}site_id__in": staff.care_site_ids}) | Q(
+        **{f"{prefix}site_id__in": staff.research_site_ids, f"{prefix}research_consent": True}
+    )
+
+
+def cohort_courses(cohort, staff):
+    """The RT courses matching the cohort's filters that the viewer may see (a queryset)."""
+    site_ids = set(cohort.sites.values_list("id", flat=True)) & set(staff.all_site_ids)
+    qs = RTCourse.objects.filter(visible_patient_filter(staff), patient__site_id__in=site_ids)
+    if cohort.first_fraction_from:
+        qs = qs.filter(first_fraction_date__gte=cohort.first_fraction_from)
+    if cohort.first_fraction_to:
+        qs = qs.filter(first_fraction_date__lte=cohort.first_fraction_to)
+    if cohort.indications:
+        qs = qs.filter(indication__in=cohort.indications)
+    if cohort.techniques:
+        qs = qs.filter(technique__in=cohort.techniques)
+    if cohort.tumours:
+        qs = qs.filter(patient__primary_tumour__in=cohort.tumours)
+    if cohort.regimen_fractions:
+        qs = qs.filter(total_dose_gy=cohort.regimen_total_dose_gy, fractions_planned=cohort.regimen_fractions)
+    if cohort.protocol_id:
+        qs = qs.filter(
+            Exists(Enrolment.objects.filter(patient_id=OuterRef("patient_id"), protocol_id=cohort.protocol_id))
+        )
+    return qs
+
+
+@lru_cache(maxsize=4096)
+def _parse_sites(raw: str) -> tuple[str, ...]:
+    return tuple(json.loads(raw) or ())
+
+
+def _sites(value) -> list[str] | None:
+    """Metastatic sites from a raw JSON column (text on SQLite) or an already-decoded list."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return list(_parse_sites(value))
+    return list(value)
+
+
+def _days(later: pd.Series, earlier: pd.Series) -> pd.Series:
+    return (pd.to_datetime(later) - pd.to_datetime(earlier)).dt.days.astype(float)
+
+
+def build_frame(rows: list[dict], episodes: list[dict], unit: str) -> CohortFrame:
+    """Pure part of :func:`cohort_frame`: derive the analysis columns from queried rows."""
+    columns = list(COURSE_FIELDS) + list(PATIENT_FIELDS)
+    df = pd.DataFrame.from_records(rows, columns=columns)
+    df = df.rename(columns={c: c.removeprefix("patient__") for c in PATIENT_FIELDS}).rename(
+        columns={"id": "course_id"}
+    )
+    n_matched = len(df)
+    if unit == "patients" and len(df):
+        # Earliest eligible course per patient; courses without a first fraction sort last.
+        df = df.sort_values(["patient_id", "first_fraction_date", "course_id"], na_position="last")
+        df = df.drop_duplicates("patient_id", keep="first")
+    df = df.reset_index(drop=True)
+    for col in ("referral_date", "consultation_date", "simulation_date", "first_fraction_date",
+                "last_fraction_date", "death_date", "last_known_alive", "birth_date"):
+        df[col] = pd.to_datetime(df[col])
+    first = df["first_fraction_date"]
+    birth = df.pop("birth_date")
+    age = first.dt.year - birth.dt.year - (
+        (first.dt.month < birth.dt.month) | ((first.dt.month == birth.dt.month) & (first.dt.day < birth.dt.day))
+    ).astype(float)
+    df["age"] = age
+    df["total_dose_gy"] = df["total_dose_gy"].astype(float)
+    df["metastatic_sites"] = [_sites(m) for m in df["metastatic_sites"]]
+    df["is_reirradiation"] = df["is_reirradiation"].astype(bool)
+    df["kps"] = pd.to_numeric(df["kps"])
+    df["ecog"] = pd.to_numeric(df["ecog"])
+    df["regimen"] = [
+        f"{d:g} Gy / {f}" for d, f in zip(df["total_dose_gy"], df["fractions_planned"], strict=True)
+    ]
+    df["dose_per_fraction"] = df["total_dose_gy"] / df["fractions_planned"]
+    died = df["death_date"].notna()
+    end = df["death_date"].where(died, df["last_known_alive"])
+    df["followup_end_date"] = end
+    df["os_days"] = _days(end, first)
+    # Death or last contact before the first fraction is a data error, not a negative survival time.
+    df.loc[df["os_days"] < 0, "os_days"] = np.nan
+    df["os_event"] = np.where(df["os_days"].notna(), died.astype(float), np.nan)
+    df["from_last_days"] = _days(end, df["last_fraction_date"])
+    df.loc[df["from_last_days"] < 0, "from_last_days"] = np.nan
+    df["from_last_event"] = np.where(df["from_last_days"].notna(), died.astype(float), np.nan)
+    delivered = df["fractions_delivered"].astype(float)
+    df["completed"] = np.where(delivered.notna(), (delivered >= df["fractions_planned"]).astype(float), np.nan)
+    df["referral_to_first_days"] = _days(first, df["referral_date"])
+    # Distinct visit dates, vectorised (DataFrame.nunique(axis=1) is a Python loop over rows).
+    c, s, f = (df[col].to_numpy(dtype="datetime64[ns]") for col in VISIT_FIELDS)
+    has_c, has_s, has_f = ~np.isnat(c), ~np.isnat(s), ~np.isnat(f)
+    visits = has_c.astype(float) + (has_s & (s != c)) + (has_f & (f != c) & (f != s))
+    df["visits"] = pd.Series(visits, index=df.index).where(first.notna())
+    df["same_day"] = np.where(
+        first.notna() & df["consultation_date"].notna(),
+        (df["consultation_date"] == first).astype(float),
+        np.nan,
+    )
+    df["bone_only_metastases"] = [
+        (set(m) <= {"bone", "spine"}) if m else None for m in df["metastatic_sites"]
+    ]
+    df["liver_metastases"] = [("liver" in m) if m is not None else None for m in df["metastatic_sites"]]
+    df["visceral_metastases"] = [
+        bool(set(m) & {"liver", "lung", "adrenal", "peritoneum"}) if m is not None else None
+        for m in df["metastatic_sites"]
+    ]
+    ep = pd.DataFrame.from_records(episodes, columns=["patient_id", "kind", "first"])
+    for kind in choices.EpisodeKind.values:
+        sub = ep[ep["kind"] == kind].set_index("patient_id")["first"]
+        df[f"first_{kind}"] = pd.to_datetime(df["patient_id"].map(sub))
+    n_missing = int(df["os_days"].isna().sum())
+    return CohortFrame(df, n_matched, n_missing)
+
+
+def cohort_frame(cohort, staff) -> CohortFrame:
+    """The cohort's pseudonymised analysis frame for this viewer (two queries)."""
+    courses = cohort_courses(cohort, staff)
+    # Raw rows of the ORM-built query: Django's per-row converters (dates, decimals, JSON) cost seconds at
+    # 100 000 rows, while pandas converts whole columns at once in build_frame.
+    sql, params = courses.values(*COURSE_FIELDS, *PATIENT_FIELDS).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    episodes = list(
+        Episode.objects.filter(patient_id__in=courses.values("patient_id"))
+        .values("patient_id", "kind")
+        .annotate(first=Min("onset_date"))
+        .values_list("patient_id", "kind", "first")
+    )
+    result = build_frame(rows, episodes, cohort.unit)
+    assert not (IDENTIFYING & set(result.frame.columns))
+    return result
+
+
+def time_from(frame: pd.DataFrame, origin: str) -> tuple[pd.Series, pd.Series, str]:
+    """Durations and events from ``origin``: "first_fraction", "last_fraction" or "episode:<kind>".
+
+    From an episode, time runs from its onset to death or last contact; patients without that episode
+    are left out.
+    """
+    if origin == "first_fraction":
+        return frame["os_days"], frame["os_event"], "first fraction"
+    if origin == "last_fraction":
+        return frame["from_last_days"], frame["from_last_event"], "last fraction"
+    if origin.startswith("episode:") and origin.removeprefix("episode:") in choices.EpisodeKind.values:
+        kind = origin.removeprefix("episode:")
+        onset = frame[f"first_{kind}"]
+        days = _days(frame["followup_end_date"], onset)
+        keep = onset.notna() & (days >= 0)
+        died = frame["death_date"].notna().astype(float)
+        label = dict(choices.EpisodeKind.choices)[kind].lower()
+        return days.where(keep), died.where(keep), f"first {label}"
+    raise ValueError(f"unknown time origin {origin!r}")
