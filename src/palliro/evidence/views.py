@@ -17,10 +17,10 @@ from palliro.accounts.access import audit, staff_required
 from palliro.evidence import forms
 from palliro.evidence.analysis import analyse, display, results_csv, summary
 from palliro.evidence.models import Outcome, Review, StudyRow
-from palliro.evidence.svg import inline_svg
 from palliro.evidence.tables import StudyInput, export_studies
 from palliro.stats.errors import StatsInputError
 from palliro.stats.meta import StudyTableError
+from palliro.stats.plots import inline_svg
 from palliro.stats.plots_meta import figure_to_bytes, forest_plot, funnel_plot
 
 

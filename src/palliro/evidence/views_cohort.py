@@ -10,10 +10,10 @@ from palliro.accounts.access import audit, staff_required
 from palliro.evidence import cohort, forms
 from palliro.evidence.ipd_upload import analyse_ipd, read_ipd
 from palliro.evidence.models import DICHOTOMOUS, StudyRow
-from palliro.evidence.svg import inline_svg
 from palliro.evidence.views import _next_position, outcome_for_user, review_for_user
 from palliro.stats.errors import StatsInputError
 from palliro.stats.meta import StudyTableError
+from palliro.stats.plots import inline_svg
 from palliro.stats.plots_meta import figure_to_bytes, forest_plot
 
 OWN_TRIAL = "Own cohort"
