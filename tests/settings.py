@@ -18,3 +18,7 @@ from palliro.settings import DATA_DIR  # noqa: E402
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+# Live-server and threaded tests must not keep connections open between requests (PostgreSQL refuses to drop a
+# test database that still has sessions).
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
