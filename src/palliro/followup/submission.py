@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -92,9 +93,6 @@ def submit(
     invitation: Invitation | None = None, proxy=None, entered_by=None, replaces: Response | None = None,
 ) -> SubmissionResult:
     """Store a completed response exactly once. Raises SubmissionError with per-item messages if invalid."""
-    existing = Response.objects.filter(submission_id=submission_id).first()
-    if existing is not None:
-        return SubmissionResult(existing, False)
     questionnaire = instrument.questionnaire()
     answers = _clean_answers(questionnaire, answers)
     errors = validate_answers(questionnaire, answers, language, complete=True)
@@ -117,15 +115,18 @@ def submit(
 def _store(instrument, questionnaire, patient, respondent, answers, submission_id, language, invitation, proxy,
            entered_by, replaces) -> SubmissionResult:
     now = timezone.now()
+    # One query finds a retry of this submission, a response that already completed the invitation, and the
+    # invitation's draft. Correctness does not rest on it: the unique constraints stop any duplicate that
+    # slips past in a race, and the caller then returns the winner.
+    match = Q(submission_id=submission_id)
     if invitation is not None:
-        # Serialises submissions for one invitation on PostgreSQL; SQLite's IMMEDIATE transaction already does.
-        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-        done = Response.objects.filter(invitation=invitation, status=ResponseStatus.COMPLETED).first()
-        if done is not None:
-            return SubmissionResult(done, False)
-    response = None
-    if invitation is not None:
-        response = Response.objects.filter(invitation=invitation, status=ResponseStatus.IN_PROGRESS).first()
+        match |= Q(invitation=invitation)
+    draft = None
+    for found in Response.objects.filter(match).order_by("pk"):
+        if found.submission_id == submission_id or found.status == ResponseStatus.COMPLETED:
+            return SubmissionResult(found, False)
+        draft = found
+    response = draft
     if response is None:
         response = Response(
             invitation=invitation, patient=patient, instrument=instrument, respondent=respondent, proxy=proxy,
@@ -144,14 +145,17 @@ def _store(instrument, questionnaire, patient, respondent, answers, submission_i
     response.submitted_at = now
     response.replaces = replaces
     response.save()
+    rows = observation_rows(instrument, questionnaire, answers)
     Observation.objects.bulk_create(
         Observation(patient=patient, response=response, code=code, value=value, observed_at=now,
                     respondent=respondent)
-        for code, value in observation_rows(instrument, questionnaire, answers)
+        for code, value in rows
     )
     if invitation is not None:
         invitation.state = InvitationState.COMPLETED
         invitation.completed_at = now
-        invitation.save(update_fields=["state", "completed_at"])
+        Invitation.objects.filter(pk=invitation.pk).update(state=invitation.state, completed_at=now)
+    # Receivers (triage) read the values just stored from here instead of querying them back.
+    response.observation_values = dict(rows)
     response_completed.send(sender=Response, response=response)
     return SubmissionResult(response, True)

@@ -44,19 +44,29 @@ def _values(response_id: int, instrument_code: str) -> dict[str, float]:
     }
 
 
+def _current_values(response: Response, instrument_code: str) -> dict[str, float]:
+    """The response's own values: handed over by the submission when it has them, else read back."""
+    stored = getattr(response, "observation_values", None)
+    if stored is None:
+        return _values(response.pk, instrument_code)
+    prefix = instrument_code + "/"
+    return {code[len(prefix):]: value for code, value in stored.items() if code.startswith(prefix)}
+
+
 def _baseline(response: Response, items: set[str]) -> dict[str, float]:
-    if not items:
-        return {}
+    """The patient's first recorded value of each item: one indexed lookup per item, whatever the history."""
     code = response.instrument.code
-    rows = (
-        Observation.objects.filter(patient_id=response.patient_id, code__in=[f"{code}/{i}" for i in items])
-        .exclude(response_id=response.pk)
-        .order_by("observed_at", "id")
-        .values_list("code", "value")
-    )
     baseline: dict[str, float] = {}
-    for obs_code, value in rows:
-        baseline.setdefault(obs_code.split("/", 1)[1], value)
+    for item in sorted(items):
+        first = (
+            Observation.objects.filter(patient_id=response.patient_id, code=f"{code}/{item}")
+            .exclude(response_id=response.pk)
+            .order_by("observed_at", "id")
+            .values_list("value", flat=True)
+            .first()
+        )
+        if first is not None:
+            baseline[item] = first
     return baseline
 
 
@@ -159,7 +169,7 @@ def build_context(response: Response, rules) -> RuleContext:
     return RuleContext(
         instrument=code,
         respondent=response.respondent,
-        values=_values(response.pk, code) if applicable else {},
+        values=_current_values(response, code) if applicable else {},
         baseline=_baseline(response, baseline_items),
         previous=_previous(response) if "restarted" in kinds else {},
         diary=_diary(response, today) if "pain_flare" in kinds else None,
