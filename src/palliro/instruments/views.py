@@ -1,5 +1,6 @@
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from palliro.accounts.access import staff_required
@@ -32,10 +33,15 @@ def instrument_detail(request, code, version):
     questionnaire = instrument.questionnaire()
     scorer = SCORERS.get(instrument.scorer_code)
     scales = scorer.definition.scales if scorer else ()
+    preview_urls = [
+        (lang, reverse("instrument_preview", args=[code, version]) + f"?lang={lang}")
+        for lang in instrument.languages
+    ]
     return render(
         request,
         "instruments/detail.html",
-        {"instrument": instrument, "questionnaire": questionnaire, "scales": scales, "scorer": scorer},
+        {"instrument": instrument, "questionnaire": questionnaire, "scales": scales, "scorer": scorer,
+         "preview_urls": preview_urls},
     )
 
 
