@@ -113,3 +113,22 @@ def write_department(
     if activity:
         write_activity(Patient.objects.filter(pk__gt=first_pk), seed, anchor)
     return stored
+
+
+DEMO_COHORTS = (
+    ("All palliative RT courses, both sites", []),
+    ("Whole-brain RT", ["brain"]),
+    ("Bone metastases (pain)", ["pain"]),
+)
+
+
+def ensure_demo_cohorts() -> None:
+    """Saved cohorts for the researcher, so the research pages show results at once."""
+    from palliro.research.models import Cohort
+
+    owner = get_user_model().objects.get(username="researcher")
+    sites = list(Site.objects.filter(code__in=["site-a", "site-b"]))
+    for name, indications in DEMO_COHORTS:
+        cohort, created = Cohort.objects.get_or_create(name=name, owner=owner, defaults={"indications": indications})
+        if created:
+            cohort.sites.set(sites)

@@ -3,11 +3,13 @@ from datetime import date
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.urls import reverse
 
 from palliro.clinic.models import Patient
+from palliro.demo.enrolments import enrol_recent_courses, sample_open_invitation
 from palliro.demo.management.commands.generate import positive_int
 from palliro.demo.management.commands.serve import serve
-from palliro.demo.writer import DEMO_PASSWORD, ensure_demo_accounts, write_department
+from palliro.demo.writer import DEMO_PASSWORD, ensure_demo_accounts, ensure_demo_cohorts, write_department
 
 
 class Command(BaseCommand):
@@ -36,12 +38,20 @@ class Command(BaseCommand):
             write_department(n_patients, seed, date.today(), n_sites)
         else:
             self.stdout.write(f"Reusing the existing demo department ({Patient.objects.count()} patients).")
+        enrolled = enrol_recent_courses(date.today())
+        if enrolled:
+            self.stdout.write(f"Enrolled {enrolled} recently treated patients in follow-up.")
         rows = ensure_demo_accounts()
+        ensure_demo_cohorts()
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Palliro demo: http://{options['host']}:{port}/"))
         self.stdout.write(f"Log in with one of these accounts, password '{DEMO_PASSWORD}':")
         for username, role, sites in rows:
             self.stdout.write(f"  {username:<12} {role:<20} {sites}")
+        sample = sample_open_invitation()
+        if sample is not None:
+            link = f"http://{options['host']}:{port}" + reverse("respond", args=[sample.token()])
+            self.stdout.write(f"Answer a questionnaire as a patient would: {link}")
         self.stdout.write("All patients are synthetic. Press Ctrl-C to stop.")
         self.stdout.flush()
         if not options["no_serve"]:
