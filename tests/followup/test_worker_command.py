@@ -48,3 +48,17 @@ def test_worker_cli_exits_2_without_traceback(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "--every takes a number of seconds" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.django_db
+def test_the_scheduler_also_queues_the_hourly_non_response_check(settings):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+    from palliro.followup.management.commands import worker
+    from palliro.triage.tasks import check_non_response
+
+    assert worker.enqueue_if_idle(check_non_response) is True
+    assert worker.enqueue_if_idle(check_non_response) is False  # one waiting run is enough
+    assert DBTaskResult.objects.filter(task_path=check_non_response.module_path).count() == 1

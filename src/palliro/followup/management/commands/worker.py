@@ -8,6 +8,7 @@ invitation is locked and its state re-read before anything is sent.
 
 import logging
 import threading
+import time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections, connection
@@ -29,15 +30,23 @@ def _seconds(value: str, name: str, minimum: float) -> float:
     return number
 
 
-def enqueue_dispatch_if_idle() -> bool:
-    """Enqueue one dispatch pass unless one is already waiting to run; returns whether it enqueued."""
+def enqueue_if_idle(task) -> bool:
+    """Enqueue one run of ``task`` unless one is already waiting to run; returns whether it enqueued."""
     from django_tasks_db.models import DBTaskResult
 
-    waiting = DBTaskResult.objects.ready().filter(task_path=dispatch_due_invitations.module_path).exists()
+    waiting = DBTaskResult.objects.ready().filter(task_path=task.module_path).exists()
     if waiting:
         return False
-    dispatch_due_invitations.enqueue()
+    task.enqueue()
     return True
+
+
+def enqueue_dispatch_if_idle() -> bool:
+    return enqueue_if_idle(dispatch_due_invitations)
+
+
+#: The non-response rule looks for missed questionnaires; once an hour is soon enough and cheap.
+NON_RESPONSE_EVERY = 3600.0
 
 
 class Scheduler(threading.Thread):
@@ -47,13 +56,19 @@ class Scheduler(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self):
+        from palliro.triage.tasks import check_non_response
+
+        last_non_response = float("-inf")
         while not self.stopped.is_set():
             close_old_connections()
             try:
                 enqueue_dispatch_if_idle()
+                if time.monotonic() - last_non_response >= NON_RESPONSE_EVERY:
+                    enqueue_if_idle(check_non_response)
+                    last_non_response = time.monotonic()
             except Exception:
                 # A database hiccup must not kill the scheduler: the next tick tries again.
-                logger.exception("Could not enqueue the follow-up dispatch pass")
+                logger.exception("Could not enqueue the scheduled follow-up tasks")
             self.stopped.wait(self.every)
         connection.close()
 
