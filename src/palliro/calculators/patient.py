@@ -134,3 +134,74 @@ def prognosis_for_patient(patient, today: date | None = None) -> tuple[PatientPr
             continue
         out.append(PatientPrognosis(key, model.title, result, ()))
     return tuple(out)
+
+
+@dataclass(frozen=True)
+class PainTimePoint:
+    time_point: str
+    baseline_pain: float | None
+    baseline_omed: float | None
+    pain: float
+    omed: float | None
+    category: str
+
+    @property
+    def label(self) -> str:
+        return ICE_LABELS.get(self.category, self.category)
+
+
+ICE_LABELS = {
+    "CR": "Complete response", "PR": "Partial response", "PP": "Pain progression",
+    "IR": "Indeterminate response", "NOT_EVALUABLE": "Not evaluable (pain or OMED missing)",
+}
+
+
+@dataclass(frozen=True)
+class CoursePainEndpoints:
+    """International consensus pain response of one course at each follow-up time point, and pain flare."""
+
+    course_id: int
+    time_points: tuple[PainTimePoint, ...]
+    flare: bool | None
+    flare_pattern: str
+    omed_rule: str
+
+
+def course_pain_endpoints(course) -> CoursePainEndpoints | None:
+    """Pain response (ICE, literal reading) and flare from the patient's own answers and analgesic records.
+
+    Uses the same rules as the research report (``palliro.research.endpoints``), so a course page and a
+    cohort table never disagree. None when the course has no first fraction yet.
+    """
+    import pandas as pd
+
+    from palliro.research import endpoints
+
+    if course.first_fraction_date is None:
+        return None
+    frame = pd.DataFrame(
+        {
+            "patient_id": [course.patient_id],
+            "first_fraction_date": [pd.Timestamp(course.first_fraction_date)],
+            "last_fraction_date": [pd.Timestamp(course.last_fraction_date) if course.last_fraction_date else pd.NaT],
+        }
+    )
+    data = endpoints.load_endpoint_data([course.patient_id])
+    options = endpoints.EndpointOptions()
+    rows = endpoints.pain_response_frame(frame, data, options)
+    flare = endpoints.flare_frame(frame, data, options)
+    points = tuple(
+        PainTimePoint(
+            r.time_point, None if pd.isna(r.baseline_pain) else r.baseline_pain,
+            None if r.baseline_omed is None or pd.isna(r.baseline_omed) else r.baseline_omed,
+            r.pain, None if r.omed is None or pd.isna(r.omed) else r.omed, r.category,
+        )
+        for r in rows.sort_values("week").itertuples()
+    )
+    flare_row = flare.iloc[0] if len(flare) else None
+    return CoursePainEndpoints(
+        course.pk, points,
+        None if flare_row is None else bool(flare_row["flare"]),
+        "" if flare_row is None else str(flare_row["pattern"] or ""),
+        endpoints.OMED_RULE,
+    )

@@ -15,6 +15,12 @@ def course_dose(course):
 
 
 @register.simple_tag
+def course_pain(course):
+    """ICE pain response and flare of a course (see :func:`palliro.calculators.patient.course_pain_endpoints`)."""
+    return patient.course_pain_endpoints(course)
+
+
+@register.simple_tag
 def patient_prognosis(patient_obj):
     """Prognostic models for a patient (see :func:`palliro.calculators.patient.prognosis_for_patient`)."""
     return patient.prognosis_for_patient(patient_obj)
