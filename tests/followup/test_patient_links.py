@@ -171,3 +171,23 @@ def test_a_link_opens_only_its_own_questionnaire(client, ann, cas):
 def test_each_post_with_an_unknown_token_counts_once(client, name):
     response = client.post(reverse(name, args=["c" * 43]), {"submission_id": "x", "year": "1950", "page": "1"})
     assert response.status_code == 404 and LinkFailure.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang, title", [("nl", "Probeer die pagina nog eens"), ("fr", "Veuillez réessayer cette page")])
+def test_a_patient_form_without_its_csrf_cookie_gets_a_kind_page_in_their_language(lang, title):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE=lang)
+    response = client.post("/r/some-token/", {"page": "1"})
+    assert response.status_code == 403
+    assert title in response.content.decode()
+    assert "CSRF" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_staff_form_without_csrf_still_gets_djangos_page():
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post("/accounts/login/", {"username": "x", "password": "y"})
+    assert response.status_code == 403 and "CSRF" in response.content.decode()

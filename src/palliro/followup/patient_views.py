@@ -366,3 +366,23 @@ def check(request, token):
             return _problem(request, linkaccess.LinkAccess(LinkState.RATE_LIMITED))
         form.add_error("year", gettext_lazy("This year does not match our records. Please try again."))
     return _birth_year_page(request, token, invitation, form)
+
+
+# Shown instead of Django's English "CSRF verification failed" page when a patient's form can no longer be
+# accepted (cookies blocked or cleared, a very old tab). Nothing was saved from that one page; earlier pages
+# are safe in the draft.
+_CSRF_TITLE = gettext_noop("Please try that page again")
+_CSRF_TEXT = gettext_noop(
+    "Your answers on this page could not be saved, because the page was open for a long time or cookies are "
+    "switched off. Your earlier answers are saved. Open your link again and continue."
+)
+
+
+def csrf_failure(request, reason=""):
+    if not request.path.startswith("/r/"):
+        from django.views.csrf import csrf_failure as default_csrf_failure
+
+        return default_csrf_failure(request, reason)
+    lang = translation.get_language_from_request(request)
+    lang = lang if lang in LANGUAGES else "en"
+    return _render(request, "problem.html", {"title": _CSRF_TITLE, "text": _CSRF_TEXT, "opens": ""}, lang, 403)
