@@ -1,7 +1,8 @@
 """Benchmark: the whole research cohort report for N synthetic patients (default 100 000).
 
 Generates the department with ``palliro.demo.writer.write_department`` (fixed seed, bulk inserts) into a
-fresh database, then times, in-process and after one warm-up run:
+fresh database, with follow-up activity (questionnaire responses, observations, alerts) for the first
+``--activity`` patients (default: all), then times, in-process and after one warm-up run:
 
 * ``cohort_frame`` — the pseudonymised frame (two queries),
 * ``load_endpoint_data`` — observations, analgesics and invitations of the cohort (three queries),
@@ -11,13 +12,17 @@ fresh database, then times, in-process and after one warm-up run:
 
 Figures are not rendered (the page draws them as SVG on top; see README).
 
-Run:  PALLIRO_MODE=development python bench/bench_cohort_report.py [n] [--postgres DATABASE_URL]
-Without --postgres a temporary SQLite file is used. Target (DESIGN.md §7): ≤ 3 s for 100 000 patients.
+Run:  python bench/bench_cohort_report.py [n] [--activity K] [--runs R] [--postgres DATABASE_URL]
+                                          [--data-dir DIR]
+Without --postgres a temporary SQLite file is used and removed afterwards. ``--data-dir`` keeps the SQLite
+file in DIR and reuses it on the next run (no regeneration). Target (DESIGN.md §7): ≤ 3 s for 100 000
+patients.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -25,14 +30,33 @@ import time
 from datetime import date
 
 
+def _option(args: list[str], name: str, default=None):
+    return args[args.index(name) + 1] if name in args else default
+
+
 def main() -> None:
     args = sys.argv[1:]
     n = int(args[0]) if args and args[0].isdigit() else 100_000
+    n_activity = int(_option(args, "--activity", n))
+    runs = int(_option(args, "--runs", 3))
     if "--postgres" in args:
-        os.environ["DATABASE_URL"] = args[args.index("--postgres") + 1]
+        os.environ["DATABASE_URL"] = _option(args, "--postgres")
+    kept = _option(args, "--data-dir")
+    data_dir = kept or tempfile.mkdtemp(prefix="palliro-bench-")
+    os.environ["PALLIRO_DATA_DIR"] = data_dir
     os.environ.setdefault("PALLIRO_MODE", "development")
-    os.environ.setdefault("PALLIRO_DATA_DIR", tempfile.mkdtemp(prefix="palliro-bench-"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "palliro.settings")
+    try:
+        _run(n, n_activity, runs)
+    finally:
+        if not kept:
+            from django.db import connections
+
+            connections.close_all()
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _run(n: int, n_activity: int, runs: int) -> None:
     import django
 
     django.setup()
@@ -40,24 +64,34 @@ def main() -> None:
 
     from palliro.accounts.access import StaffContext
     from palliro.accounts.models import Site
+    from palliro.clinic.models import Patient
+    from palliro.demo.activity import write_activity
     from palliro.demo.writer import write_department
+    from palliro.followup.models import Observation
     from palliro.research.analyses import ReportOptions, build_report
     from palliro.research.cohort import cohort_courses, cohort_frame
     from palliro.research.endpoints import load_endpoint_data
     from palliro.research.models import Cohort
 
     call_command("migrate", verbosity=0)
-    t0 = time.perf_counter()
     if not Cohort.objects.filter(name="bench").exists():
-        write_department(n, seed=20261121, anchor=date(2026, 6, 30), n_sites=2)
+        seed, anchor = 20261121, date(2026, 6, 30)
+        t0 = time.perf_counter()
+        write_department(n, seed=seed, anchor=anchor, n_sites=2, activity=False)
+        t1 = time.perf_counter()
+        ids = Patient.objects.order_by("pk").values_list("pk", flat=True)[:n_activity]
+        write_activity(Patient.objects.filter(pk__in=list(ids)), seed, anchor)
+        t2 = time.perf_counter()
+        print(f"generated {n} patients in {t1 - t0:.1f} s, activity for {n_activity} in {t2 - t1:.1f} s", flush=True)
         cohort = Cohort.objects.create(name="bench")
         cohort.sites.set(Site.objects.all())
-    print(f"generated {n} patients in {time.perf_counter() - t0:.1f} s", flush=True)
     cohort = Cohort.objects.get(name="bench")
+    print(f"observations stored: {Observation.objects.count()}", flush=True)
     staff = StaffContext(frozenset(Site.objects.values_list("id", flat=True)), frozenset(), frozenset({"clinician"}))
     options = ReportOptions(group_by="indication", covariates=("age", "male"))
     timings: dict[str, list[float]] = {"cohort_frame": [], "load_endpoint_data": [], "build_report": [], "total": []}
-    for run in range(4):
+    section_times: dict[str, list[float]] = {}
+    for run in range(runs + 1):
         a = time.perf_counter()
         built = cohort_frame(cohort, staff)
         b = time.perf_counter()
@@ -69,8 +103,13 @@ def main() -> None:
             for key, value in zip(timings, (b - a, c - b, d - c, d - a), strict=True):
                 timings[key].append(value)
     errors = [f"{s.key}: {s.error}" for s in report.sections if s.error]
-    print(f"rows in frame: {len(built.frame)}; sections: {len(report.sections)}; not computable: {errors}")
-    for key, values in timings.items():
+    print(f"rows in frame: {len(built.frame)}; observations loaded: {len(data.observations)}; "
+          f"sections: {len(report.sections)}; not computable: {errors}")
+    pain = report.table("pain_response")
+    if pain is not None:
+        print("pain response assessable at week 1..12:", pain.frame.groupby("time_point", sort=False)["assessable"]
+              .first().tolist())
+    for key, values in {**timings, **section_times}.items():
         print(f"{key:20s} median {statistics.median(values):.3f} s  (runs: {', '.join(f'{v:.3f}' for v in values)})")
 
 

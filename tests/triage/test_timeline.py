@@ -29,7 +29,10 @@ def history(ann):
 
 
 def test_it_shows_records_responses_alerts_and_plots(login, nurse_a, history):
+    from palliro.triage.tasks import refresh_figures
+
     make_alert(history, "pain-flare")
+    refresh_figures([history.pk])  # what the task queued by a submission does (backdating came after it)
     page = login(nurse_a).get(f"/triage/patient/{history.pk}/")
     assert page.status_code == 200
     body = page.content.decode()

@@ -20,8 +20,11 @@ from palliro.followup.submission import SubmissionError, submit
 @csrf_exempt
 @require_POST
 def bench_submit(request, token):
+    # The instrument's FHIR resource (up to ~185 kB of JSON) is not read back: questionnaire() parses it once
+    # per process and stored version, and loads it on its own only on that first call.
     invitation = (
-        Invitation.objects.select_related("instrument", "patient", "proxy").filter(token_hash=hash_token(token)).first()
+        Invitation.objects.select_related("instrument", "patient", "proxy").defer("instrument__resource")
+        .filter(token_hash=hash_token(token)).first()
     )
     if invitation is None or not invitation.is_open:
         return HttpResponse(status=404)

@@ -23,10 +23,10 @@ Rules (named parameters with documented defaults; none is a published definition
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 import numpy as np
 import pandas as pd
+from django.db import connection
 from django.utils import timezone
 
 from palliro.clinic.analgesia import record_omed
@@ -66,6 +66,37 @@ class EndpointData:
     invitations: pd.DataFrame  # patient_id, step_label, state, due
 
 
+def _fetch(queryset, fields: tuple[str, ...]) -> list[tuple]:
+    """Raw rows of an ORM-built query: Django's per-row converters cost seconds at a million rows, while
+    pandas converts whole columns at once."""
+    sql, params = queryset.values_list(*fields).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _utc_naive(values: pd.Series) -> pd.Series:
+    # SQLite returns UTC text (with or without microseconds), PostgreSQL aware datetimes.
+    return pd.to_datetime(values, utc=True, format="ISO8601").dt.tz_convert(None)
+
+
+def _omed_per_day(records: pd.DataFrame) -> pd.Series:
+    """OMED (mg/day) of each record by :func:`record_omed`, NaN where it cannot convert.
+
+    Prescriptions repeat: each distinct (drug, dose, unit, route, frequency, table) is converted once.
+    """
+    keys = ["drug", "dose", "unit", "route", "doses_per_day", "table"]
+    if records.empty:
+        return pd.Series([], dtype=float, index=records.index)
+    combo = records.groupby(keys, dropna=False, sort=False).ngroup().to_numpy()
+    firsts = records[keys].iloc[np.unique(combo, return_index=True)[1]]
+    mg = np.array([
+        np.nan if (v := record_omed(*key).mg_per_day) is None else v
+        for key in firsts.itertuples(index=False, name=None)
+    ], dtype=float)
+    return pd.Series(mg[combo], index=records.index)
+
+
 def load_endpoint_data(ids) -> EndpointData:
     """Three queries: observations, analgesic records and invitations of the given patients.
 
@@ -73,117 +104,144 @@ def load_endpoint_data(ids) -> EndpointData:
     filter is a sub-query and no id list is sent to the database).
     """
     obs = pd.DataFrame.from_records(
-        list(
-            Observation.objects.filter(patient_id__in=ids).values_list(
-                "patient_id", "code", "value", "observed_at", "respondent", "response__invitation__step_label"
-            )
-        ),
+        _fetch(Observation.objects.filter(patient_id__in=ids),
+               ("patient_id", "code", "value", "observed_at", "respondent", "response__invitation__step_label")),
         columns=["patient_id", "code", "value", "observed_at", "respondent", "step_label"],
     )
-    obs["day"] = pd.to_datetime(obs["observed_at"], utc=True).dt.tz_convert(None).dt.normalize()
-    obs = obs.drop(columns=["observed_at"])
-    records = list(
-        AnalgesicRecord.objects.filter(patient_id__in=ids).values_list(
-            "patient_id", "recorded_on", "drug", "dose", "unit", "route", "doses_per_day", "patient__site__omed_table"
-        )
+    obs["value"] = obs["value"].astype(float)
+    obs["day"] = _utc_naive(obs.pop("observed_at")).dt.normalize()
+    records = pd.DataFrame.from_records(
+        _fetch(AnalgesicRecord.objects.filter(patient_id__in=ids),
+               ("patient_id", "recorded_on", "drug", "dose", "unit", "route", "doses_per_day",
+                "patient__site__omed_table")),
+        columns=["patient_id", "day", "drug", "dose", "unit", "route", "doses_per_day", "table"],
     )
-    omed_rows, cache = [], {}
-    for pid, day, *key in records:
-        # Prescriptions repeat: convert each distinct (drug, dose, unit, route, frequency, table) once.
-        key = tuple(key)
-        if key not in cache:
-            cache[key] = record_omed(*key).mg_per_day
-        omed_rows.append((pid, day, cache[key]))
-    omed = pd.DataFrame(omed_rows, columns=["patient_id", "day", "mg"])
-    omed["day"] = pd.to_datetime(omed["day"])
+    omed = pd.DataFrame({"patient_id": records["patient_id"], "day": pd.to_datetime(records["day"]),
+                         "mg": _omed_per_day(records)})
     # A day with a non-convertible record has an unknown total, not a smaller one.
     omed["unknown"] = omed["mg"].isna()
     omed = omed.groupby(["patient_id", "day"], as_index=False).agg(mg=("mg", "sum"), unknown=("unknown", "any"))
     omed.loc[omed["unknown"], "mg"] = np.nan
     omed = omed.drop(columns=["unknown"])
     inv = pd.DataFrame.from_records(
-        list(Invitation.objects.filter(patient_id__in=ids).values_list("patient_id", "step_label", "state", "due_at")),
+        _fetch(Invitation.objects.filter(patient_id__in=ids), ("patient_id", "step_label", "state", "due_at")),
         columns=["patient_id", "step_label", "state", "due"],
     )
+    inv["due"] = _utc_naive(inv["due"]).dt.tz_localize("UTC")
     return EndpointData(obs, omed, inv)
 
 
-def _omed_lookup(omed: pd.DataFrame, lookback: int):
-    """``at(patient_id, day)`` -> OMED by :data:`OMED_RULE`, on sorted arrays (no per-patient frames)."""
-    o = omed.sort_values(["patient_id", "day"])
-    pids = o["patient_id"].to_numpy()
-    days = o["day"].to_numpy(dtype="datetime64[ns]")
-    mg = o["mg"].to_numpy(dtype=float)
-    window = np.timedelta64(lookback, "D")
+def omed_at(omed: pd.DataFrame, pids, days, lookback: int) -> np.ndarray:
+    """OMED by :data:`OMED_RULE` for each (patient id, day) pair, NaN where the rule gives none.
 
-    def at(pid, day):
-        if pd.isna(day):
-            return None
-        lo, hi = np.searchsorted(pids, pid, "left"), np.searchsorted(pids, pid, "right")
-        when = np.datetime64(pd.Timestamp(day).to_datetime64(), "ns")
-        i = lo + int(np.searchsorted(days[lo:hi], when, "right")) - 1
-        if i < lo or when - days[i] > window or np.isnan(mg[i]):
-            return None
-        return float(mg[i])
+    One ``merge_asof`` over all pairs: the latest recording date on or before the day (a NaN total on
+    that date stays NaN rather than falling back to an older date), then the look-back limit.
+    """
+    query = pd.DataFrame({"patient_id": np.asarray(pids), "day": pd.to_datetime(pd.Series(np.asarray(days)))})
+    query["day"] = query["day"].astype("datetime64[ns]")
+    query["pos"] = np.arange(len(query))
+    known = query[query["day"].notna()].sort_values("day", kind="stable")
+    out = np.full(len(query), np.nan)
+    if known.empty or omed.empty:
+        return out
+    table = omed[["patient_id", "day", "mg"]].astype({"day": "datetime64[ns]"}).sort_values("day", kind="stable")
+    table = table.rename(columns={"day": "recorded"})
+    hit = pd.merge_asof(known, table, left_on="day", right_on="recorded", by="patient_id",
+                        direction="backward", allow_exact_matches=True)
+    mg = hit["mg"].to_numpy(dtype=float)
+    too_old = (hit["day"] - hit["recorded"]).to_numpy() > np.timedelta64(lookback, "D")
+    mg[too_old] = np.nan
+    out[hit["pos"].to_numpy()] = mg
+    return out
 
-    return at
+
+def _none(values: np.ndarray) -> list:
+    return [None if v != v else float(v) for v in values.tolist()]
+
+
+def _baselines(pain: pd.DataFrame, baseline_days: int) -> pd.DataFrame:
+    """Each patient's latest pain answer from ``baseline_days`` before up to the first fraction."""
+    base = pain[(pain["offset"] <= 0) & (pain["offset"] >= -baseline_days)]
+    return base.sort_values(["patient_id", "offset"], kind="stable").drop_duplicates("patient_id", keep="last")
+
+
+def _patient_pain(frame: pd.DataFrame, data: EndpointData, codes) -> pd.DataFrame:
+    first = frame.drop_duplicates("patient_id").set_index("patient_id")["first_fraction_date"]
+    obs = data.observations
+    pain = obs[obs["code"].isin(codes) & (obs["respondent"] == "patient")]
+    pain = pain.assign(first=pain["patient_id"].map(first))
+    pain = pain[pain["first"].notna()]
+    return pain.assign(offset=(pain["day"] - pain["first"]).dt.days)
 
 
 def pain_response_frame(frame: pd.DataFrame, data: EndpointData, options: EndpointOptions) -> pd.DataFrame:
     """One row per (patient, time point): baseline and follow-up pain and OMED, ICE category."""
-    first = frame.drop_duplicates("patient_id").set_index("patient_id")["first_fraction_date"]
-    obs = data.observations
-    pain = obs[obs["code"].isin(options.pain_codes) & (obs["respondent"] == "patient")].copy()
-    pain["first"] = pain["patient_id"].map(first)
-    pain = pain[pain["first"].notna()]
-    pain["offset"] = (pain["day"] - pain["first"]).dt.days
-    omed_at = _omed_lookup(data.omed, options.omed_lookback_days)
-    base = pain[(pain["offset"] <= 0) & (pain["offset"] >= -options.baseline_days)]
-    base = base.sort_values(["patient_id", "offset"]).drop_duplicates("patient_id", keep="last").set_index("patient_id")
-    rows = []
+    columns = ["patient_id", "time_point", "week", "baseline_pain", "baseline_omed", "pain", "omed", "category"]
+    pain = _patient_pain(frame, data, options.pain_codes)
+    base = _baselines(pain, options.baseline_days).set_index("patient_id")
+    parts = []
     for week in options.weeks:
         target = 7 * week
-        near = pain[(pain["offset"] - target).abs() <= options.window_days].copy()
-        near["dist"] = (near["offset"] - target).abs()
+        near = pain[(pain["offset"] - target).abs() <= options.window_days]
+        near = near.assign(dist=(near["offset"] - target).abs())
         near = near.sort_values(["patient_id", "dist", "offset"]).drop_duplicates("patient_id")
-        for rec in near.itertuples():
-            if rec.patient_id not in base.index:
-                p0 = o0 = None
-            else:
-                b = base.loc[rec.patient_id]
-                p0, o0 = float(b["value"]), omed_at(rec.patient_id, b["day"])
-            ot = omed_at(rec.patient_id, rec.day)
-            result = classify_response(p0, o0, float(rec.value), ot, options.ice)
-            rows.append((rec.patient_id, f"week {week}", week, p0, o0, float(rec.value), ot, result.category.value))
-    return pd.DataFrame(
-        rows, columns=["patient_id", "time_point", "week", "baseline_pain", "baseline_omed", "pain", "omed", "category"]
-    )
+        parts.append(near[["patient_id", "day", "value"]].assign(time_point=f"week {week}", week=week))
+    if not parts or all(p.empty for p in parts):
+        return pd.DataFrame(columns=columns)
+    rows = pd.concat(parts, ignore_index=True)
+    rows["baseline_pain"] = rows["patient_id"].map(base["value"]).astype(float)
+    base_day = rows["patient_id"].map(base["day"])
+    lookback = options.omed_lookback_days
+    rows["baseline_omed"] = omed_at(data.omed, rows["patient_id"], base_day, lookback)
+    rows["omed"] = omed_at(data.omed, rows["patient_id"], rows["day"], lookback)
+    rows["pain"] = rows["value"].astype(float)
+    # Scores and OMED totals take few distinct values: classify each distinct combination once.
+    keys = ["baseline_pain", "baseline_omed", "pain", "omed"]
+    combo = rows.groupby(keys, dropna=False, sort=False).ngroup().to_numpy()
+    firsts = rows[keys].iloc[np.unique(combo, return_index=True)[1]]
+    cats = np.array([
+        classify_response(p0, o0, pt, ot, options.ice).category.value
+        for p0, o0, pt, ot in zip(*(_none(firsts[k].to_numpy()) for k in keys), strict=True)
+    ], dtype=object)
+    rows["category"] = cats[combo]
+    for k in ("baseline_pain", "baseline_omed", "omed"):
+        rows[k] = _none(rows[k].to_numpy())
+    return rows[columns]
 
 
 def flare_frame(frame: pd.DataFrame, data: EndpointData, options: EndpointOptions) -> pd.DataFrame:
     """One row per patient with a baseline and any diary entry: flare yes/no and its pattern."""
-    per = frame.drop_duplicates("patient_id").set_index("patient_id")
+    columns = ["patient_id", "flare", "pattern"]
     obs = data.observations
-    pain = obs[obs["code"].isin(options.pain_codes) & (obs["respondent"] == "patient")]
     diary = obs[(obs["code"] == DIARY_CODE) & (obs["respondent"] == "patient")]
-    omed_at = _omed_lookup(data.omed, options.omed_lookback_days)
+    per = frame.drop_duplicates("patient_id").set_index("patient_id")
+    treated = per.index[per["first_fraction_date"].notna()]
+    diary = diary[diary["patient_id"].isin(treated)]
+    if diary.empty:
+        return pd.DataFrame(columns=columns)
+    # Only patients with diary entries need a baseline and OMED look-ups.
+    pain = _patient_pain(per.loc[diary["patient_id"].unique()].reset_index(), data, options.pain_codes)
+    base = _baselines(pain, options.baseline_days)
+    lookback = options.omed_lookback_days
+    base = base.assign(o0=omed_at(data.omed, base["patient_id"], base["day"], lookback))
+    base = base[base["o0"].notna()].set_index("patient_id")
+    diary = diary[diary["patient_id"].isin(base.index)]
+    if diary.empty:
+        return pd.DataFrame(columns=columns)
+    diary = diary.assign(omed=omed_at(data.omed, diary["patient_id"], diary["day"], lookback))
+    first = diary["patient_id"].map(per["first_fraction_date"])
+    diary = diary.assign(rel=(diary["day"] - first).dt.days).sort_values("patient_id", kind="stable")
+    last = per["last_fraction_date"]
     rows = []
-    for pid, entries in diary.groupby("patient_id"):
-        if pid not in per.index or pd.isna(per.at[pid, "first_fraction_date"]):
-            continue
-        first, last = per.at[pid, "first_fraction_date"], per.at[pid, "last_fraction_date"]
-        base = pain[(pain["patient_id"] == pid) & (pain["day"] <= first)
-                    & (pain["day"] >= first - timedelta(days=options.baseline_days))].sort_values("day")
-        if base.empty:
-            continue
-        p0, o0 = float(base["value"].iloc[-1]), omed_at(pid, base["day"].iloc[-1])
-        if o0 is None:
-            continue
-        days = [((d - first).days, float(v), omed_at(pid, d)) for d, v in zip(entries["day"], entries["value"], strict=True)]
-        last_day = (last - first).days if not pd.isna(last) else 0
-        result = detect_flare(p0, o0, days, first_rt_day=0, last_rt_day=max(last_day, 0), params=options.flare)
+    for pid, entries in diary.groupby("patient_id", sort=True):
+        days = list(zip(entries["rel"].tolist(), entries["value"].astype(float).tolist(),
+                        _none(entries["omed"].to_numpy()), strict=True))
+        first_day, last_day = per.at[pid, "first_fraction_date"], last.at[pid]
+        last_rel = (last_day - first_day).days if not pd.isna(last_day) else 0
+        result = detect_flare(float(base.at[pid, "value"]), float(base.at[pid, "o0"]), days, first_rt_day=0,
+                              last_rt_day=max(last_rel, 0), params=options.flare)
         rows.append((pid, int(result.flare), result.pattern))
-    return pd.DataFrame(rows, columns=["patient_id", "flare", "pattern"])
+    return pd.DataFrame(rows, columns=columns)
 
 
 def qol_frame(frame: pd.DataFrame, data: EndpointData, codes: tuple[str, ...] | None = None) -> pd.DataFrame:
@@ -231,5 +289,5 @@ def proxy_pairs(data: EndpointData) -> pd.DataFrame:
 
 __all__ = [
     "DIARY_CODE", "OMED_RULE", "PAIN_CODES", "EndpointData", "EndpointOptions", "adherence_frame", "flare_frame",
-    "load_endpoint_data", "pain_response_frame", "proxy_pairs", "qol_frame",
+    "load_endpoint_data", "omed_at", "pain_response_frame", "proxy_pairs", "qol_frame",
 ]

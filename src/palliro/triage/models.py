@@ -159,3 +159,20 @@ class AlertNote(models.Model):
 
     def __str__(self):
         return f"Note on alert {self.alert_id}"
+
+
+class TimelineFigure(models.Model):
+    """The patient timeline's figure as last drawn, in the database so every worker and server shares it.
+
+    ``fingerprint`` is :func:`palliro.triage.plots.fingerprint` of the data drawn; the page uses the stored
+    SVG only while the fingerprint of the current data matches, so it never shows an out-of-date figure.
+    ``svg`` is already CSP-safe (:func:`palliro.stats.plots.inline_svg`): ready to inline or to serve.
+    """
+
+    patient = models.OneToOneField(Patient, models.CASCADE, primary_key=True, related_name="timeline_figure")
+    fingerprint = models.CharField(max_length=64)
+    svg = models.TextField()
+    drawn_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"Timeline figure for patient {self.patient_id}"

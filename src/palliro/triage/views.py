@@ -16,9 +16,8 @@ from django.views.decorators.http import require_GET, require_POST
 from palliro.accounts.access import audit, staff_required
 from palliro.accounts.models import Site
 from palliro.clinic.views import get_patient_for_user
-from palliro.followup.models import Observation, Response, ResponseStatus
-from palliro.stats.plots import inline_svg
-from palliro.triage import forms, plots, services
+from palliro.followup.models import Response, ResponseStatus
+from palliro.triage import forms, plots, services, tasks
 from palliro.triage.models import OPEN_STATES, Alert, AlertState
 
 PAGE_SIZE = 50
@@ -162,37 +161,24 @@ def alert_resolve(request, pk):
 
 
 # --- timeline --------------------------------------------------------------------------------------
+#
+# The figure is read back from TimelineFigure when it still shows the current data (the usual case: a task
+# draws it after every submission). When it does not, the page does not wait for matplotlib: it points an
+# <img> at timeline.svg, whose request draws and stores it. Either way a summary table carries the same
+# data as text for screen readers and for browsers without images.
 
 
-def _treatments(courses, procedures):
-    marks = []
-    for c in courses:
-        if c.first_fraction_date:
-            marks.append((c.first_fraction_date, f"RT {c.regimen_label}"))
-    for p in procedures:
-        marks.append((p.performed_on, p.get_kind_display()))
-    return sorted(marks)
-
-
-def _plot_rows(patient, codes):
-    rows = Observation.objects.filter(patient=patient, code__in=list(codes)).order_by("observed_at", "id")
-    return [
-        (code, value, timezone.localdate(at), respondent)
-        for code, value, at, respondent in rows.values_list("code", "value", "observed_at", "respondent")
-    ]
-
-
-def _timeline_data(request, pk):
+def _timeline_inputs(request, pk):
     patient = get_patient_for_user(request, pk, care=True)
     courses = list(patient.courses.all())
     procedures = list(patient.procedures.all())
-    return patient, courses, procedures, _treatments(courses, procedures)
+    return patient, courses, procedures, tasks.timeline_inputs(patient, courses, procedures)
 
 
 @staff_required(care=True)
 @require_GET
 def timeline(request, pk):
-    patient, courses, procedures, treatments = _timeline_data(request, pk)
+    patient, courses, procedures, inputs = _timeline_inputs(request, pk)
     table = patient.site.omed_table
     analgesics = list(patient.analgesics.all()[:TIMELINE_ROWS])
     for record in analgesics:
@@ -202,32 +188,43 @@ def timeline(request, pk):
         .select_related("instrument", "proxy", "entered_by").order_by("-submitted_at", "-id")[:TIMELINE_ROWS]
     )
     alerts = list(patient.alerts.select_related("rule", "assignee").order_by("-created", "-id")[:TIMELINE_ROWS])
-    symptom_svg = inline_svg(plots.symptom_svg(patient.pk, _plot_rows(patient, plots.SYMPTOM_CODES), treatments))
-    qol_rows = _plot_rows(patient, plots.QOL_CODES)
-    qol_svg = inline_svg(plots.qol_svg(patient.pk, qol_rows, treatments)) if qol_rows else ""
+    stored = tasks.stored_figure(inputs)
     audit(request, "triage_timeline", patient=patient, obj=patient)
     return render(request, "triage/timeline.html", {
         "patient": patient, "courses": courses, "procedures": procedures,
         "episodes": patient.episodes.all()[:TIMELINE_ROWS], "analgesics": analgesics, "responses": responses,
-        "alerts": alerts, "symptom_svg": symptom_svg, "qol_svg": qol_svg, "limit": TIMELINE_ROWS,
+        "alerts": alerts, "limit": TIMELINE_ROWS,
+        "figure_svg": stored or "", "figure_version": inputs.fingerprint,
+        "figure_summary": plots.summarise(inputs.rows), "has_qol": any(r[0] in plots.QOL_CODES for r in inputs.rows),
+        "treatment_marks": inputs.treatments,
     })
+
+
+def _timeline_figure(request, pk):
+    """The page figure as an image: the stored copy if current, else drawn now and stored for everyone."""
+    patient, _courses, _procedures, inputs = _timeline_inputs(request, pk)
+    svg = tasks.stored_figure(inputs)
+    if svg is None:
+        svg = tasks.draw_and_store(inputs)
+    audit(request, "triage_timeline_figure", patient=patient, obj=patient)
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    # The page asks for ?v=<fingerprint>: that URL always means this very figure, so the browser may keep it.
+    fresh = request.GET.get("v") == inputs.fingerprint
+    response["Cache-Control"] = "private, max-age=86400" if fresh else "private, no-cache"
+    return response
 
 
 @staff_required(care=True)
 @require_GET
 def timeline_plot(request, pk, kind, fmt):
-    if kind not in ("symptoms", "qol") or fmt not in ("svg", "png"):
+    if kind == "timeline" and fmt == "svg":
+        return _timeline_figure(request, pk)
+    if kind not in plots.KINDS or fmt not in ("svg", "png"):
         raise Http404("No such figure.")
-    patient, _courses, _procedures, treatments = _timeline_data(request, pk)
-    codes = plots.SYMPTOM_CODES if kind == "symptoms" else plots.QOL_CODES
-    rows = _plot_rows(patient, codes)
-    if fmt == "svg":
-        body = (plots.symptom_svg if kind == "symptoms" else plots.qol_svg)(patient.pk, rows, treatments)
-        content_type = "image/svg+xml"
-    else:
-        body = plots.render(kind, rows, treatments, fmt="png")
-        content_type = "image/png"
+    patient, _courses, _procedures, inputs = _timeline_inputs(request, pk)
+    rows = plots.split_rows(inputs.rows)[kind]
+    body = plots.render(kind, rows, inputs.treatments, fmt=fmt)
     audit(request, "triage_plot_download", patient=patient, detail=f"{kind}.{fmt}")
-    response = HttpResponse(body, content_type=content_type)
+    response = HttpResponse(body, content_type="image/svg+xml" if fmt == "svg" else "image/png")
     response["Content-Disposition"] = f'attachment; filename="{patient.pseudonym}-{kind}.{fmt}"'
     return response
