@@ -11,7 +11,8 @@ Steps: create a temporary PostgreSQL database, migrate, create one open invitati
 ``python -m palliro serve`` (development mode, no task worker), warm up, then run the bare and the submit load
 with N client threads (http.client, keep-alive), each request a different invitation and submission id.
 Afterwards it checks that every acknowledged submission is stored exactly once, stops the server and drops
-the database.
+the database. Besides req/s and latency it prints the CPU milliseconds per request of the server's
+processes, the local PostgreSQL and this load generator (from /proc), steadier than req/s on a shared machine.
 
 Run:  python bench/bench_submit.py [--concurrency 8] [--requests 500] [--workers 2] [--threads 4]
       [--pg postgres://postgres@127.0.0.1:5432]
@@ -88,6 +89,64 @@ print(json.dumps({"completed": Response.objects.filter(status="completed").count
                   "observations": Observation.objects.count(),
                   "invitations_completed": Invitation.objects.filter(state="completed").count()}))
 """
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process (Linux /proc), 0 when it is gone or unreadable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int(entry.joinpath("stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        out.append(current)
+        todo.extend(children.get(current, []))
+    return out
+
+
+def _postgres_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if entry.joinpath("comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def cpu_snapshot(server_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the web server's processes, the local PostgreSQL and this load generator.
+
+    PostgreSQL backends of the same server serve other databases too: on a shared machine the "db" figure
+    also holds other clients' work, so read it as an upper bound.
+    """
+    return {"web": sum(_cpu_seconds(p) for p in _descendants(server_pid)),
+            "db": sum(_cpu_seconds(p) for p in _postgres_pids()), "client": time.process_time()}
+
+
+def measured(server_pid: int, name: str, run) -> dict:
+    """Run one load phase and add the CPU milliseconds per request of the server, database and client."""
+    before = cpu_snapshot(server_pid)
+    result = summary(name, *run())
+    after = cpu_snapshot(server_pid)
+    for key in before:
+        result[f"{key}_cpu_ms"] = round(1000 * (after[key] - before[key]) / result["requests"], 2)
+    return result
 
 
 def free_port() -> int:
@@ -197,8 +256,9 @@ def main() -> None:
         # Warm up both endpoints (imports, connections, questionnaire cache in every worker).
         load(port, *submit_requests(tokens[:args.warmup]), args.concurrency)
         load(port, bare[0][:args.warmup], bare[1][:args.warmup], args.concurrency)
-        results = [summary("bare insert", *load(port, *bare, args.concurrency)),
-                   summary("submit", *load(port, *submit_requests(tokens[args.warmup:]), args.concurrency))]
+        submits = submit_requests(tokens[args.warmup:])
+        results = [measured(server.pid, "bare insert", lambda: load(port, *bare, args.concurrency)),
+                   measured(server.pid, "submit", lambda: load(port, *submits, args.concurrency))]
         check = json.loads(subprocess.run([sys.executable, "-c", COUNT], env=env, check=True, capture_output=True,
                                           text=True).stdout)
     finally:
@@ -214,10 +274,11 @@ def main() -> None:
     bare_r, submit_r = results
     print(f"PostgreSQL, palliro serve --workers {args.workers} --threads {args.threads}; "
           f"{args.concurrency} client threads x {args.requests} requests per endpoint")
-    print(f"{'endpoint':<12} {'requests':>8} {'errors':>6} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}")
+    print(f"{'endpoint':<12} {'requests':>8} {'errors':>6} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}"
+          f" {'CPU ms/request: web':>20} {'db':>6} {'client':>6}")
     for r in results:
         print(f"{r['name']:<12} {r['requests']:>8} {r['errors']:>6} {r['req_per_s']:>8} {r['p50_ms']:>8} "
-              f"{r['p95_ms']:>8}")
+              f"{r['p95_ms']:>8} {r['web_cpu_ms']:>20} {r['db_cpu_ms']:>6} {r['client_cpu_ms']:>6}")
     ratio = submit_r["req_per_s"] / bare_r["req_per_s"]
     print(f"submit / bare throughput: {ratio:.0%} (target >= 60 %)")
     print(f"stored: {check}")

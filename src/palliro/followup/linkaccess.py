@@ -74,6 +74,8 @@ def find_invitation(token: str) -> Invitation | None:
         return None
     return (
         Invitation.objects.select_related("patient__site", "proxy", "instrument")
+        # The questionnaire JSON is large and already parsed in this process (Instrument.questionnaire()).
+        .defer("instrument__resource")
         .filter(token_hash=hash_token(token))
         .first()
     )

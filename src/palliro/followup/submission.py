@@ -9,7 +9,7 @@ are stopped by the database constraint, whichever arrives second.
 import uuid
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Q
 from django.dispatch import Signal
 from django.utils import timezone
@@ -88,6 +88,40 @@ def observation_rows(instrument, questionnaire, answers: dict) -> list[tuple[str
     return rows
 
 
+_OBSERVATION_FIELDS = ("patient", "response", "code", "value", "observed_at", "respondent")
+
+
+def insert_observations(patient_id: int, response_id: int, rows, observed_at, respondent: str) -> None:
+    """Insert one Observation per (code, value) in one statement, without building model instances.
+
+    Same rows as ``bulk_create`` (no signals either way), a few times cheaper in Python on the submission
+    hot path. Columns, table name and value conversion all come from the model's fields.
+    """
+    if not rows:
+        return
+    connection = connections[router.db_for_write(Observation)]
+    fields = [Observation._meta.get_field(name) for name in _OBSERVATION_FIELDS]
+    patient_f, response_f, code_f, value_f, at_f, respondent_f = fields
+    fixed = (
+        patient_f.get_db_prep_save(patient_id, connection), response_f.get_db_prep_save(response_id, connection),
+    )
+    at = at_f.get_db_prep_save(observed_at, connection)
+    who = respondent_f.get_db_prep_save(respondent, connection)
+    params = [
+        (*fixed, code_f.get_db_prep_save(code, connection), value_f.get_db_prep_save(value, connection), at, who)
+        for code, value in rows
+    ]
+    qn = connection.ops.quote_name
+    head = (f"INSERT INTO {qn(Observation._meta.db_table)} "
+            f"({', '.join(qn(f.column) for f in fields)}) VALUES ")
+    placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    batch = max(1, connection.ops.bulk_batch_size(fields, params))
+    with connection.cursor() as cursor:
+        for start in range(0, len(params), batch):
+            chunk = params[start:start + batch]
+            cursor.execute(head + ", ".join([placeholder] * len(chunk)), [v for row in chunk for v in row])
+
+
 def submit(
     *, instrument, patient, respondent: str, answers: dict, submission_id: uuid.UUID, language: str,
     invitation: Invitation | None = None, proxy=None, entered_by=None, replaces: Response | None = None,
@@ -126,31 +160,36 @@ def _store(instrument, questionnaire, patient, respondent, answers, submission_i
         if found.submission_id == submission_id or found.status == ResponseStatus.COMPLETED:
             return SubmissionResult(found, False)
         draft = found
-    response = draft
-    if response is None:
-        response = Response(
-            invitation=invitation, patient=patient, instrument=instrument, respondent=respondent, proxy=proxy,
-        )
     author = f"RelatedPerson/{proxy.pk}" if proxy is not None else (
         f"Practitioner/{entered_by.pk}" if entered_by is not None else f"Patient/{patient.pseudonym}"
     )
-    response.questionnaire_response = to_questionnaire_response(
-        questionnaire, answers, language, f"Patient/{patient.pseudonym}", now, author_ref=author, trusted=True,
+    completed = dict(
+        questionnaire_response=to_questionnaire_response(
+            questionnaire, answers, language, f"Patient/{patient.pseudonym}", now, author_ref=author, trusted=True,
+        ),
+        answers=answers, status=ResponseStatus.COMPLETED, submission_id=submission_id, language=language,
+        entered_by=entered_by, submitted_at=now, replaces=replaces,
     )
-    response.answers = answers
-    response.status = ResponseStatus.COMPLETED
-    response.submission_id = submission_id
-    response.language = language
-    response.entered_by = entered_by
-    response.submitted_at = now
-    response.replaces = replaces
-    response.save()
+    if draft is None:
+        response = Response(
+            invitation=invitation, patient=patient, instrument=instrument, respondent=respondent, proxy=proxy,
+            **completed,
+        )
+        response.save()
+    else:
+        # The draft is completed only if it is still a draft: parallel submissions all find the same draft,
+        # and on PostgreSQL each would otherwise overwrite the same row (no constraint is hit) and add its own
+        # observations. The condition is re-checked after the row lock, so exactly one of them updates it.
+        if not Response.objects.filter(pk=draft.pk, status=ResponseStatus.IN_PROGRESS).update(
+            updated_at=now, **completed
+        ):
+            return SubmissionResult(Response.objects.get(pk=draft.pk), False)
+        response = draft
+        for name, value in completed.items():
+            setattr(response, name, value)
+        response.updated_at = now
     rows = observation_rows(instrument, questionnaire, answers)
-    Observation.objects.bulk_create(
-        Observation(patient=patient, response=response, code=code, value=value, observed_at=now,
-                    respondent=respondent)
-        for code, value in rows
-    )
+    insert_observations(patient.pk, response.pk, rows, now, respondent)
     if invitation is not None:
         invitation.state = InvitationState.COMPLETED
         invitation.completed_at = now

@@ -37,11 +37,28 @@ def sync_shipped_rules() -> int:
 
 
 def rules_in_force() -> list[tuple[AlertRule, Rule]]:
-    """Active rules as (row, validated rule); a row that no longer validates is skipped, never fatal."""
+    """Active rules as (row, validated rule); a row that no longer validates is skipped, never fatal.
+
+    The rows are read on every call, so an edit applies to the very next response in every process; only
+    the parsing is cached, keyed by the row and its full content, so an edited row is parsed afresh.
+    """
     out = []
     for row in AlertRule.objects.filter(active=True):
-        try:
-            out.append((row, row.to_rule()))
-        except ValueError:
-            continue
+        data = row.as_data()
+        key = (row.pk, json.dumps(data, sort_keys=True, default=str))
+        rule = _PARSED.get(key)
+        if rule is None:
+            try:
+                rule = row.to_rule()
+            except ValueError:
+                continue
+            if len(_PARSED) >= _PARSED_MAX:
+                _PARSED.clear()  # edits are rare: dropping everything now and then is enough
+            _PARSED[key] = rule
+        out.append((row, rule))
     return out
+
+
+# Parsed rules are immutable (frozen dataclasses), so one instance can be shared by every request thread.
+_PARSED: dict[tuple[int, str], Rule] = {}
+_PARSED_MAX = 512

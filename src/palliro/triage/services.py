@@ -8,9 +8,11 @@ only after that transaction commits.
 from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import DateField, Max, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
-from palliro.clinic.models import AnalgesicRecord, Procedure, RTCourse
+from palliro.clinic.models import AnalgesicRecord, Patient, Procedure, RTCourse
 from palliro.core.pain import DiaryEntry
 from palliro.core.rules import DiaryContext, Finding, RuleContext, evaluate
 from palliro.followup.models import (
@@ -145,16 +147,24 @@ def _diary(response: Response, today: date) -> DiaryContext | None:
 
 
 def days_since_treatment(patient_id: int, today: date) -> int | None:
-    days = []
-    for _first, last in RTCourse.objects.filter(patient_id=patient_id, first_fraction_date__lte=today).values_list(
-        "first_fraction_date", "last_fraction_date"
-    ):
-        days.append(0 if last is None or last > today else (today - last).days)
-    for performed in Procedure.objects.filter(patient_id=patient_id, performed_on__lte=today).values_list(
-        "performed_on", flat=True
-    ):
-        days.append((today - performed).days)
-    return min(days) if days else None
+    """Days since the last fraction (0 during a course) or procedure on or before ``today``; one query."""
+    day = Value(today, output_field=DateField())
+    # A course without a last fraction date, or one ending after today, counts as "treated today".
+    last_course = (
+        RTCourse.objects.filter(patient_id=OuterRef("pk"), first_fraction_date__lte=today)
+        .order_by().values("patient_id")
+        .annotate(last=Max(Least(Coalesce("last_fraction_date", day), day)))
+        .values("last")
+    )
+    last_procedure = (
+        Procedure.objects.filter(patient_id=OuterRef("pk"), performed_on__lte=today)
+        .order_by().values("patient_id").annotate(last=Max("performed_on")).values("last")
+    )
+    found = Patient.objects.filter(pk=patient_id).values_list(
+        Subquery(last_course, output_field=DateField()), Subquery(last_procedure, output_field=DateField())
+    ).first()
+    lasts = [d for d in (found or ()) if d is not None]
+    return (today - max(lasts)).days if lasts else None
 
 
 def build_context(response: Response, rules) -> RuleContext:
@@ -163,18 +173,36 @@ def build_context(response: Response, rules) -> RuleContext:
     applicable = [r for r in rules if r.kind != "non_response" and r.applies_to(code)]
     kinds = {r.kind for r in applicable}
     today = timezone.localdate(response.submitted_at)
+    values = _current_values(response, code) if applicable else {}
     baseline_items = {r.parameters["item"] for r in applicable if r.kind == "baseline_change"}
-    needs_treatment = any(r.parameters.get("max_days_since_treatment") is not None
-                          for r in applicable if r.kind == "threshold")
     return RuleContext(
         instrument=code,
         respondent=response.respondent,
-        values=_current_values(response, code) if applicable else {},
-        baseline=_baseline(response, baseline_items),
+        values=values,
+        # Without a current value a baseline_change rule cannot fire: its baseline is not looked up.
+        baseline=_baseline(response, baseline_items & values.keys()),
         previous=_previous(response) if "restarted" in kinds else {},
         diary=_diary(response, today) if "pain_flare" in kinds else None,
-        days_since_treatment=days_since_treatment(response.patient_id, today) if needs_treatment else None,
+        days_since_treatment=(
+            days_since_treatment(response.patient_id, today) if _needs_treatment(applicable, response, values)
+            else None
+        ),
     )
+
+
+def _needs_treatment(applicable, response: Response, values: dict[str, float]) -> bool:
+    """Whether a rule limited to the days after treatment could fire, so that those days must be read.
+
+    Such a rule fires only if its answer conditions hold and the days are within its limit; day 0 is within
+    every limit, so if the rule does not fire at day 0 it cannot fire at all and no query is needed.
+    """
+    limited = [r for r in applicable if r.kind == "threshold" and r.parameters.get("max_days_since_treatment")
+               is not None]
+    if not limited:
+        return False
+    probe = RuleContext(instrument=response.instrument.code, respondent=response.respondent, values=values,
+                        days_since_treatment=0)
+    return bool(evaluate(limited, probe))
 
 
 # --- raising alerts --------------------------------------------------------------------------------
