@@ -3,7 +3,9 @@
 Builds (once) a database with ``palliro generate``'s department writer plus ``palliro.demo.activity``, then
 times the worklist (default filter, a severity filter, page 2) and the timeline of sampled patients through
 Django's test client, reporting the median and 95th percentile server time and the number of queries.
-The timeline is timed cold (plots rendered by matplotlib) and warm (plots from the cache).
+The timeline is timed cold (no stored figure: the page points an <img> at timeline.svg, whose request draws
+and stores it) and warm (the stored figure, drawn by the task after the last submission, inlined), plus the
+drawing alone and ``refresh_figures`` (what ``palliro warm_timelines`` runs) over one batch of patients.
 
 Run:  PYTHONPATH=src python bench/bench_worklist.py [n_patients] [--db PATH] [--repeat N]
   DATABASE_URL selects PostgreSQL; otherwise an SQLite file (default /tmp/palliro-bench/bench.sqlite3) is
@@ -76,19 +78,21 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--db", type=Path, default=Path("/tmp/palliro-bench/bench.sqlite3"))
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--seed", type=int, default=20261121)
+    parser.add_argument("--batch", type=int, default=200, help="patients redrawn to time warm_timelines")
     args = parser.parse_args(argv)
     args.db.parent.mkdir(parents=True, exist_ok=True)
     setup(args.db)
     build(args.patients, args.seed)
 
     from django.contrib.auth import get_user_model
-    from django.core.cache import cache
     from django.db import connection
     from django.test import Client
 
     from palliro.clinic.models import Patient
     from palliro.followup.models import Observation
-    from palliro.triage.models import Alert
+    from palliro.triage.models import Alert, TimelineFigure
+    from palliro.triage.plots import render_timeline
+    from palliro.triage.tasks import refresh_figures, timeline_inputs_many
 
     nurse = get_user_model().objects.get(username="nurse-a")
     client = Client(HTTP_HOST="localhost")
@@ -103,20 +107,49 @@ def main(argv: list[str]) -> int:
         rows.append((label, *measure(client, url, args.repeat)))
     site_ids = list(nurse.memberships.values_list("site_id", flat=True))
     sample = list(Patient.objects.filter(site_id__in=site_ids).order_by("pk").values_list("pk", flat=True)[::997][:10])
-    cold, warm, queries = [], [], set()
+    timed: dict[str, list[float]] = {}
+    counted: dict[str, set[int]] = {}
+
+    def timeline(label, url, repeat):
+        median, _p95, n, status = measure(client, url, repeat)
+        assert status == 200, (url, status)
+        timed.setdefault(label, []).append(median)
+        counted.setdefault(label, set()).add(n)
+
+    cold_page = "timeline page, no stored figure (figure as <img>)"
+    cold_image = "timeline figure request, drawn and stored"
+    warm_page = "timeline page, stored figure inlined"
+    warm_image = "timeline figure request, stored copy"
+    spare = Patient.objects.filter(site_id__in=site_ids).exclude(pk__in=sample).order_by("pk").first().pk
+    client.get(f"/triage/patient/{spare}/")  # warm up: template compilation, first queries
+    client.get(f"/triage/patient/{spare}/timeline.svg")
     for pk in sample:
-        cache.clear()
-        median, _p95, n, status = measure(client, f"/triage/patient/{pk}/", 1)
-        cold.append(median)
-        median, _p95, n, status = measure(client, f"/triage/patient/{pk}/", max(3, args.repeat // 4))
-        warm.append(median)
-        queries.add(n)
-        assert status == 200, status
-    rows.append(("timeline, cold (plots rendered)", statistics.median(cold), max(cold), max(queries), 200))
-    rows.append(("timeline, warm (plots cached)", statistics.median(warm), max(warm), max(queries), 200))
+        TimelineFigure.objects.filter(pk=pk).delete()
+        # The page never stores the figure, so every one of these requests finds none.
+        timeline(cold_page, f"/triage/patient/{pk}/", max(3, args.repeat // 4))
+        timeline(cold_image, f"/triage/patient/{pk}/timeline.svg", 1)
+        timeline(warm_page, f"/triage/patient/{pk}/", max(3, args.repeat // 4))
+        timeline(warm_image, f"/triage/patient/{pk}/timeline.svg", max(3, args.repeat // 4))
+        assert b"<svg" in client.get(f"/triage/patient/{pk}/").content
+    for label in (cold_page, warm_page, cold_image, warm_image):
+        rows.append((label, statistics.median(timed[label]), max(timed[label]), max(counted[label]), 200))
+    # The drawing alone, and the bulk path of `palliro warm_timelines` (three queries per batch, then draws).
+    inputs = timeline_inputs_many(sample)
+    draws = []
+    for item in inputs:
+        t0 = time.perf_counter()
+        render_timeline(item.rows, item.treatments)
+        draws.append((time.perf_counter() - t0) * 1000)
+    batch = list(Patient.objects.order_by("pk").values_list("pk", flat=True)[: args.batch])
+    t0 = time.perf_counter()
+    drawn = refresh_figures(batch, force=True)
+    per_patient = (time.perf_counter() - t0) * 1000 / max(drawn, 1)
     print("\n| page | median ms | p95 / max ms | queries | status |\n|---|---:|---:|---:|---:|")
     for label, median, p95, n, status in rows:
         print(f"| {label} | {median:.1f} | {p95:.1f} | {n} | {status} |")
+    print(f"\nfigure drawing alone (matplotlib SVG, {len(draws)} patients): median {statistics.median(draws):.1f} ms, "
+          f"max {max(draws):.1f} ms")
+    print(f"refresh_figures (warm_timelines) over {drawn} patients: {per_patient:.1f} ms per patient")
     return 0
 
 

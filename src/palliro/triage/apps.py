@@ -20,5 +20,5 @@ class TriageConfig(AppConfig):
 
         post_migrate.connect(_sync_rules, sender=self, dispatch_uid="palliro.triage.rules")
         response_completed.connect(on_response_completed, dispatch_uid="palliro.triage.alerts")
-        # Separate from alerting: it only queues the timeline figure's redraw for after the commit.
+        # Separate from alerting: it only queues the timeline figure's redraw (never draws in the request).
         response_completed.connect(schedule_figure_refresh, dispatch_uid="palliro.triage.timeline_figure")

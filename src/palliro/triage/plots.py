@@ -199,7 +199,7 @@ def render_panels(panels: dict[str, list], treatments: list[tuple[date, str]], f
         fig = new_figure(_WIDTH_IN, height)
         # Fixed margins (in inches) leave room for the legends on the right and the dates below.
         fig.subplots_adjust(left=0.6 / _WIDTH_IN, right=1 - 2.1 / _WIDTH_IN, top=1 - 0.3 / height,
-                            bottom=0.4 / height, hspace=0.35 * len(kinds) / max(len(kinds), 1))
+                            bottom=0.4 / height, hspace=0.22)
         axes = fig.subplots(len(kinds), 1, sharex=True, squeeze=False)[:, 0]
         for i, (ax, kind) in enumerate(zip(axes, kinds, strict=True)):
             _draw_panel(ax, _PANELS[kind], panels[kind], treatments, show_marks_text=i == 0)

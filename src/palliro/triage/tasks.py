@@ -9,6 +9,7 @@ draws it: the task queued after a submission, the ``warm_timelines`` command for
 figure request of a page that found no up-to-date copy.
 """
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -26,6 +27,8 @@ from palliro.followup.models import Observation
 from palliro.stats.plots import inline_svg
 from palliro.triage import plots
 from palliro.triage.models import Alert, TimelineFigure
+
+log = logging.getLogger(__name__)
 
 
 def team_addresses(site) -> list[str]:
@@ -170,10 +173,24 @@ def refresh_timeline_figure(patient_id: int) -> int:
 
 
 def schedule_figure_refresh(sender, response, **kwargs):
-    """``response_completed`` receiver: queue the redraw once the submission has committed.
+    """``response_completed`` receiver: queue the figure's redraw; never draws, so the submission stays fast.
 
-    Only queues (a few ms), never draws, so the submission stays fast; ``robust`` because a queue that is
-    down must not turn an answer the patient has already stored into an error page.
+    With the database task queue the task row is written inside the submission's transaction: it commits
+    with the answer (no second commit per submission, which the submission throughput target cannot afford)
+    and disappears with it if the submission rolls back. Any other queue is called after the commit. Either
+    way a queue failure is logged and swallowed: the patient's answer must not fail because of a figure.
     """
     patient_id = response.patient_id
-    transaction.on_commit(lambda: refresh_timeline_figure.enqueue(patient_id), robust=True)
+    if _queue_is_in_the_database():
+        try:
+            with transaction.atomic():  # a savepoint, so a failed insert leaves the submission intact
+                refresh_timeline_figure.enqueue(patient_id)
+        except Exception:
+            log.exception("could not queue the timeline figure of patient %s", patient_id)
+    else:
+        transaction.on_commit(lambda: refresh_timeline_figure.enqueue(patient_id), robust=True)
+
+
+def _queue_is_in_the_database() -> bool:
+    backend = type(refresh_timeline_figure.get_backend())
+    return backend.__module__.startswith("django_tasks_db") and backend.__name__ == "DatabaseBackend"

@@ -185,9 +185,16 @@ def timeline(request, pk):
         record.omed_result = record.omed(table)
     responses = list(
         Response.objects.filter(patient=patient, status=ResponseStatus.COMPLETED)
-        .select_related("instrument", "proxy", "entered_by").order_by("-submitted_at", "-id")[:TIMELINE_ROWS]
+        .select_related("instrument", "proxy", "entered_by")
+        # The table shows who answered what and when: decoding 50 answer sets, FHIR responses and the
+        # instruments' FHIR Questionnaires would be most of the page's time.
+        .defer("answers", "questionnaire_response", "instrument__resource", "instrument__languages")
+        .order_by("-submitted_at", "-id")[:TIMELINE_ROWS]
     )
-    alerts = list(patient.alerts.select_related("rule", "assignee").order_by("-created", "-id")[:TIMELINE_ROWS])
+    alerts = list(
+        patient.alerts.select_related("rule", "assignee").defer("rule__instruments", "rule__parameters")
+        .order_by("-created", "-id")[:TIMELINE_ROWS]
+    )
     stored = tasks.stored_figure(inputs)
     audit(request, "triage_timeline", patient=patient, obj=patient)
     return render(request, "triage/timeline.html", {
