@@ -37,7 +37,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 from django.db import connection
-from django.db.models import Exists, Min, OuterRef, Q
+from django.db.models import Exists, Min, OuterRef, Q, TextField
+from django.db.models.functions import Cast, Substr
 
 from palliro.clinic import choices
 from palliro.clinic.models import Episode, RTCourse
@@ -55,6 +56,10 @@ PATIENT_FIELDS = (
     "patient__pseudonym", "patient__site_id", "patient__birth_date", "patient__sex", "patient__primary_tumour",
     "patient__metastatic_sites", "patient__kps", "patient__ecog", "patient__vital_status",
     "patient__death_date", "patient__last_known_alive",
+)
+DATE_FIELDS = (
+    "referral_date", "consultation_date", "simulation_date", "first_fraction_date", "last_fraction_date",
+    "patient__birth_date", "patient__death_date", "patient__last_known_alive",
 )
 #: Columns that must never leave this module (checked by the tests).
 IDENTIFYING = frozenset({"birth_date", "given_name", "family_name", "hospital_number", "phone", "email"})
@@ -113,6 +118,16 @@ def _sites(value) -> list[str] | None:
     return list(value)
 
 
+def _site_flags(key) -> tuple:
+    """(sites, bone only, liver, visceral) for one raw metastatic-sites value (None where not recorded)."""
+    sites = _sites(key if key is None or isinstance(key, str) else list(key))
+    if sites is None:
+        return None, None, None, None
+    bone_only = (set(sites) <= {"bone", "spine"}) if sites else None
+    return (sites, bone_only, "liver" in sites,
+            bool(set(sites) & {"liver", "lung", "adrenal", "peritoneum"}))
+
+
 def _days(later: pd.Series, earlier: pd.Series) -> pd.Series:
     return (pd.to_datetime(later) - pd.to_datetime(earlier)).dt.days.astype(float)
 
@@ -140,13 +155,24 @@ def build_frame(rows: list[dict], episodes: list[dict], unit: str) -> CohortFram
     ).astype(float)
     df["age"] = age
     df["total_dose_gy"] = df["total_dose_gy"].astype(float)
-    df["metastatic_sites"] = [_sites(m) for m in df["metastatic_sites"]]
+    # Few distinct site lists: derive the columns once per distinct raw value (JSON text on SQLite, a list
+    # on PostgreSQL) and spread them by code; code -1 (not recorded) picks the trailing None.
+    raw = df["metastatic_sites"].map(lambda m: tuple(m) if isinstance(m, list) else m)
+    codes, distinct = pd.factorize(raw.to_numpy(dtype=object))
+    per_value = [_site_flags(v) for v in distinct] + [(None, None, None, None)]
+    site_columns = [np.empty(len(per_value), dtype=object) for _ in range(4)]
+    for j, values in enumerate(per_value):
+        for i in range(4):
+            site_columns[i][j] = values[i]
     df["is_reirradiation"] = df["is_reirradiation"].astype(bool)
     df["kps"] = pd.to_numeric(df["kps"])
     df["ecog"] = pd.to_numeric(df["ecog"])
-    df["regimen"] = [
-        f"{d:g} Gy / {f}" for d, f in zip(df["total_dose_gy"], df["fractions_planned"], strict=True)
-    ]
+    regimen = df.groupby(["total_dose_gy", "fractions_planned"], sort=False, dropna=False).ngroup().to_numpy()
+    firsts = np.unique(regimen, return_index=True)[1] if len(df) else np.array([], dtype=int)
+    labels = np.array([f"{d:g} Gy / {f}" for d, f in zip(df["total_dose_gy"].iloc[firsts],
+                                                           df["fractions_planned"].iloc[firsts], strict=True)],
+                      dtype=object)
+    df["regimen"] = labels[regimen] if len(df) else pd.Series([], dtype=object)
     df["dose_per_fraction"] = df["total_dose_gy"] / df["fractions_planned"]
     died = df["death_date"].notna()
     end = df["death_date"].where(died, df["last_known_alive"])
@@ -171,14 +197,9 @@ def build_frame(rows: list[dict], episodes: list[dict], unit: str) -> CohortFram
         (df["consultation_date"] == first).astype(float),
         np.nan,
     )
-    df["bone_only_metastases"] = [
-        (set(m) <= {"bone", "spine"}) if m else None for m in df["metastatic_sites"]
-    ]
-    df["liver_metastases"] = [("liver" in m) if m is not None else None for m in df["metastatic_sites"]]
-    df["visceral_metastases"] = [
-        bool(set(m) & {"liver", "lung", "adrenal", "peritoneum"}) if m is not None else None
-        for m in df["metastatic_sites"]
-    ]
+    df["metastatic_sites"] = site_columns[0][codes]
+    for i, col in enumerate(("bone_only_metastases", "liver_metastases", "visceral_metastases"), start=1):
+        df[col] = site_columns[i][codes].tolist()
     ep = pd.DataFrame.from_records(episodes, columns=["patient_id", "kind", "first"])
     for kind in choices.EpisodeKind.values:
         sub = ep[ep["kind"] == kind].set_index("patient_id")["first"]
@@ -187,15 +208,31 @@ def build_frame(rows: list[dict], episodes: list[dict], unit: str) -> CohortFram
     return CohortFrame(df, n_matched, n_missing)
 
 
+def fetch_rows(
+    queryset, fields: tuple[str, ...], as_text: tuple[str, ...] = (), as_day: tuple[str, ...] = ()
+) -> list[tuple]:
+    """Raw rows of an ORM-built query: Django's per-row converters cost seconds at a million rows, while
+    pandas converts whole columns at once.
+
+    On SQLite the ``as_text`` date/time fields are read as their stored text and the ``as_day`` datetime
+    fields as the date part of it (stored in UTC): the driver would otherwise parse each value in Python
+    (the declared type triggers a converter even on a raw cursor). Other databases return both as is.
+    """
+    if (as_text or as_day) and connection.vendor == "sqlite":
+        exprs = {f: Cast(f, TextField()) for f in as_text} | {f: Substr(Cast(f, TextField()), 1, 10) for f in as_day}
+        names = {f: f"_raw_{i}" for i, f in enumerate(exprs)}
+        queryset = queryset.annotate(**{names[f]: expr for f, expr in exprs.items()})
+        fields = tuple(names.get(f, f) for f in fields)
+    sql, params = queryset.values_list(*fields).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def cohort_frame(cohort, staff) -> CohortFrame:
     """The cohort's pseudonymised analysis frame for this viewer (two queries)."""
     courses = cohort_courses(cohort, staff)
-    # Raw rows of the ORM-built query: Django's per-row converters (dates, decimals, JSON) cost seconds at
-    # 100 000 rows, while pandas converts whole columns at once in build_frame.
-    sql, params = courses.values(*COURSE_FIELDS, *PATIENT_FIELDS).query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    rows = fetch_rows(courses, COURSE_FIELDS + PATIENT_FIELDS, as_text=DATE_FIELDS)
     episodes = list(
         Episode.objects.filter(patient_id__in=courses.values("patient_id"))
         .values("patient_id", "kind")

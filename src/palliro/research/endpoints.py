@@ -26,13 +26,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from django.db import connection
 from django.utils import timezone
 
 from palliro.clinic.analgesia import record_omed
 from palliro.clinic.models import AnalgesicRecord
 from palliro.core.pain import FlareParameters, ICEParameters, classify_response, detect_flare
 from palliro.followup.models import Invitation, InvitationState, Observation
+from palliro.research.cohort import fetch_rows as _fetch
 
 PAIN_CODES: tuple[str, ...] = ("palliro-general/pain-worst",)
 DIARY_CODE = "palliro-pain-diary/diary-pain-worst"
@@ -66,18 +66,18 @@ class EndpointData:
     invitations: pd.DataFrame  # patient_id, step_label, state, due
 
 
-def _fetch(queryset, fields: tuple[str, ...]) -> list[tuple]:
-    """Raw rows of an ORM-built query: Django's per-row converters cost seconds at a million rows, while
-    pandas converts whole columns at once."""
-    sql, params = queryset.values_list(*fields).query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
 def _utc_naive(values: pd.Series) -> pd.Series:
     # SQLite returns UTC text (with or without microseconds), PostgreSQL aware datetimes.
     return pd.to_datetime(values, utc=True, format="ISO8601").dt.tz_convert(None)
+
+
+def _day(values: pd.Series) -> pd.Series:
+    """Calendar day (UTC) as midnight timestamps from "YYYY-MM-DD" text (SQLite) or aware datetimes."""
+    if len(values) and isinstance(values.iloc[0], str):
+        codes, distinct = pd.factorize(values)  # a few hundred distinct days: parse each once
+        parsed = pd.to_datetime(pd.Series(distinct), format="%Y-%m-%d").to_numpy()
+        return pd.Series(parsed[codes], index=values.index)
+    return _utc_naive(values).dt.normalize()
 
 
 def _omed_per_day(records: pd.DataFrame) -> pd.Series:
@@ -105,15 +105,16 @@ def load_endpoint_data(ids) -> EndpointData:
     """
     obs = pd.DataFrame.from_records(
         _fetch(Observation.objects.filter(patient_id__in=ids),
-               ("patient_id", "code", "value", "observed_at", "respondent", "response__invitation__step_label")),
-        columns=["patient_id", "code", "value", "observed_at", "respondent", "step_label"],
+               ("patient_id", "code", "value", "observed_at", "respondent", "response__invitation_id"),
+               as_day=("observed_at",)),
+        columns=["patient_id", "code", "value", "day", "respondent", "invitation_id"],
     )
     obs["value"] = obs["value"].astype(float)
-    obs["day"] = _utc_naive(obs.pop("observed_at")).dt.normalize()
+    obs["day"] = _day(obs["day"])
     records = pd.DataFrame.from_records(
         _fetch(AnalgesicRecord.objects.filter(patient_id__in=ids),
                ("patient_id", "recorded_on", "drug", "dose", "unit", "route", "doses_per_day",
-                "patient__site__omed_table")),
+                "patient__site__omed_table"), as_text=("recorded_on",)),
         columns=["patient_id", "day", "drug", "dose", "unit", "route", "doses_per_day", "table"],
     )
     omed = pd.DataFrame({"patient_id": records["patient_id"], "day": pd.to_datetime(records["day"]),
@@ -124,10 +125,19 @@ def load_endpoint_data(ids) -> EndpointData:
     omed.loc[omed["unknown"], "mg"] = np.nan
     omed = omed.drop(columns=["unknown"])
     inv = pd.DataFrame.from_records(
-        _fetch(Invitation.objects.filter(patient_id__in=ids), ("patient_id", "step_label", "state", "due_at")),
-        columns=["patient_id", "step_label", "state", "due"],
+        _fetch(Invitation.objects.filter(patient_id__in=ids), ("id", "patient_id", "step_label", "state", "due_at"),
+               as_text=("due_at",)),
+        columns=["id", "patient_id", "step_label", "state", "due"],
     )
     inv["due"] = _utc_naive(inv["due"]).dt.tz_localize("UTC")
+    # The step label of an answer is its invitation's: looked up in the patients' invitations loaded here
+    # rather than joined per observation row.
+    obs.insert(5, "step_label", obs.pop("invitation_id").map(inv.set_index("id")["step_label"]))
+    # Few distinct codes, respondents and step labels over a million rows: string tests run per category.
+    for col in ("code", "respondent", "step_label"):
+        obs[col] = obs[col].astype("category")
+    obs = obs[["patient_id", "code", "value", "respondent", "step_label", "day"]]
+    inv = inv.drop(columns=["id"])
     return EndpointData(obs, omed, inv)
 
 
@@ -185,8 +195,9 @@ def pain_response_frame(frame: pd.DataFrame, data: EndpointData, options: Endpoi
         near = pain[(pain["offset"] - target).abs() <= options.window_days]
         near = near.assign(dist=(near["offset"] - target).abs())
         near = near.sort_values(["patient_id", "dist", "offset"]).drop_duplicates("patient_id")
-        parts.append(near[["patient_id", "day", "value"]].assign(time_point=f"week {week}", week=week))
-    if not parts or all(p.empty for p in parts):
+        if len(near):
+            parts.append(near[["patient_id", "day", "value"]].assign(time_point=f"week {week}", week=week))
+    if not parts:
         return pd.DataFrame(columns=columns)
     rows = pd.concat(parts, ignore_index=True)
     rows["baseline_pain"] = rows["patient_id"].map(base["value"]).astype(float)
@@ -231,15 +242,21 @@ def flare_frame(frame: pd.DataFrame, data: EndpointData, options: EndpointOption
     diary = diary.assign(omed=omed_at(data.omed, diary["patient_id"], diary["day"], lookback))
     first = diary["patient_id"].map(per["first_fraction_date"])
     diary = diary.assign(rel=(diary["day"] - first).dt.days).sort_values("patient_id", kind="stable")
-    last = per["last_fraction_date"]
+    # One pass over plain lists, split at patient boundaries (no per-patient frames).
+    pids = diary["patient_id"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, pids[1:] != pids[:-1]])
+    ends = np.r_[starts[1:], len(pids)]
+    entries = list(zip(diary["rel"].tolist(), diary["value"].astype(float).tolist(),
+                       _none(diary["omed"].to_numpy()), strict=True))
+    patients = pids[starts]
+    first_day = per["first_fraction_date"].reindex(patients)
+    last_rel = ((per["last_fraction_date"].reindex(patients) - first_day).dt.days).fillna(0).clip(lower=0)
+    p0 = base["value"].reindex(patients).astype(float).tolist()
+    o0 = base["o0"].reindex(patients).astype(float).tolist()
     rows = []
-    for pid, entries in diary.groupby("patient_id", sort=True):
-        days = list(zip(entries["rel"].tolist(), entries["value"].astype(float).tolist(),
-                        _none(entries["omed"].to_numpy()), strict=True))
-        first_day, last_day = per.at[pid, "first_fraction_date"], last.at[pid]
-        last_rel = (last_day - first_day).days if not pd.isna(last_day) else 0
-        result = detect_flare(float(base.at[pid, "value"]), float(base.at[pid, "o0"]), days, first_rt_day=0,
-                              last_rt_day=max(last_rel, 0), params=options.flare)
+    for i, pid in enumerate(patients.tolist()):
+        result = detect_flare(p0[i], o0[i], entries[starts[i]:ends[i]], first_rt_day=0,
+                              last_rt_day=int(last_rel.iat[i]), params=options.flare)
         rows.append((pid, int(result.flare), result.pattern))
     return pd.DataFrame(rows, columns=columns)
 
@@ -251,10 +268,11 @@ def qol_frame(frame: pd.DataFrame, data: EndpointData, codes: tuple[str, ...] | 
     if codes:
         obs = obs[obs["code"].isin(codes)]
     else:
-        obs = obs[obs["code"].str.startswith("palliro-general/")]
-    out = obs[["patient_id", "code", "value", "step_label"]].copy()
-    out["time_point"] = out["step_label"].fillna("unscheduled")
-    return out.drop(columns=["step_label"])
+        obs = obs[obs["code"].str.startswith("palliro-general/").astype(bool)]
+    out = obs[["patient_id", "code", "value"]].copy()
+    out["code"] = out["code"].astype(object)
+    out["time_point"] = obs["step_label"].astype(object).fillna("unscheduled")
+    return out
 
 
 def adherence_frame(data: EndpointData, now=None) -> pd.DataFrame:
@@ -268,23 +286,42 @@ def adherence_frame(data: EndpointData, now=None) -> pd.DataFrame:
 
 def proxy_pairs(data: EndpointData) -> pd.DataFrame:
     """Same-day patient and proxy answers to the same item: item, patient value, proxy value."""
+    columns = ["patient_id", "item", "day", "patient", "proxy"]
     obs = data.observations
     if obs.empty:
-        return pd.DataFrame(columns=["item", "patient_id", "day", "patient", "proxy"])
-    split = obs["code"].str.split("/", n=1, expand=True)
-    obs = obs.assign(instrument=split[0], item_id=split[1])
-    is_proxy = obs["instrument"].str.endswith("-proxy") & (obs["respondent"] == "proxy")
-    pat = obs[(obs["respondent"] == "patient") & ~obs["instrument"].str.endswith("-proxy")].copy()
-    prx = obs[is_proxy].copy()
-    prx["instrument"] = prx["instrument"].str.removesuffix("-proxy")
-    pat["item"] = pat["instrument"] + "/" + pat["item_id"]
-    prx["item"] = prx["instrument"] + "/" + prx["item_id"]
+        return pd.DataFrame(columns=columns)
+    # String work on the distinct codes only; rows carry an integer item number.
+    code = obs["code"].astype("category")
+    split = pd.Series(code.cat.categories, dtype=object).str.split("/", n=1, expand=True)
+    if split.shape[1] < 2:
+        return pd.DataFrame(columns=columns)
+    instrument, item_id = split[0], split[1]
+    proxy_instrument = instrument.str.endswith("-proxy").to_numpy(dtype=bool)
+    item_of_code = (instrument.str.removesuffix("-proxy") + "/" + item_id).to_numpy(dtype=object)
+    has_item = item_id.notna().to_numpy()
+    item_numbers, item_names = pd.factorize(pd.Series(item_of_code[has_item], dtype=object))
+    number_of_code = np.full(len(item_of_code), -1)
+    number_of_code[has_item] = item_numbers
+    codes = code.cat.codes.to_numpy()
+    known = codes >= 0
+    item = np.where(known, number_of_code[np.where(known, codes, 0)], -1)
+    is_proxy_code = np.where(known, proxy_instrument[np.where(known, codes, 0)], False)
+    respondent = obs["respondent"].astype(object).to_numpy()
+    rows = pd.DataFrame({"patient_id": obs["patient_id"].to_numpy(), "item": item, "day": obs["day"].to_numpy(),
+                         "value": obs["value"].to_numpy()})
+    valid = item >= 0
+    prx = rows[valid & (respondent == "proxy") & is_proxy_code]
+    # Only patient answers that can have a proxy counterpart (same patient and item) need grouping.
+    pat = rows[valid & (respondent == "patient") & ~is_proxy_code
+               & np.isin(item, prx["item"].unique()) & rows["patient_id"].isin(prx["patient_id"].unique()).to_numpy()]
     # One value per person, item and day: the last answer of the day counts.
     keys = ["patient_id", "item", "day"]
     pat = pat.groupby(keys, as_index=False)["value"].last()
     prx = prx.groupby(keys, as_index=False)["value"].last()
     merged = pat.merge(prx, on=keys, suffixes=("_patient", "_proxy"))
-    return merged.rename(columns={"value_patient": "patient", "value_proxy": "proxy"})
+    merged["item"] = np.asarray(item_names, dtype=object)[merged["item"].to_numpy()]
+    merged = merged.sort_values(keys, kind="stable", ignore_index=True)
+    return merged.rename(columns={"value_patient": "patient", "value_proxy": "proxy"})[columns]
 
 
 __all__ = [

@@ -14,6 +14,7 @@ V and the model result lists nothing unverified; otherwise the reason is shown.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from palliro.core.errors import PalliroValueError
@@ -81,29 +82,32 @@ def validation_section(frame: pd.DataFrame, opt):
         if sub.empty:
             notes.append(f"{name}: no patient with all inputs ({', '.join(cols)}) and follow-up.")
             continue
-        keys = list(map(tuple, sub.to_numpy().tolist()))
-        cache, points, groups, published = {}, [], [], {}
-        for key in keys:
-            if key not in cache:
-                try:
-                    cache[key] = evaluate(name, dict(zip(cols, key, strict=True)))
-                except PalliroValueError as exc:
-                    cache[key] = exc
-            res = cache[key]
-            if isinstance(res, PalliroValueError):
-                points.append(None)
-                groups.append(None)
+        # Inputs are categorical: evaluate each distinct combination once, in order of first appearance
+        # (so each group's published figure comes from its first scored patient), then spread by index.
+        combo = sub.groupby(cols, sort=False).ngroup().to_numpy()
+        first_rows = np.sort(np.unique(combo, return_index=True)[1])
+        n_combos = len(first_rows)
+        combo_points = np.full(n_combos, np.nan)
+        combo_groups = np.full(n_combos, None, dtype=object)
+        published = {}
+        values = sub.to_numpy()  # .tolist() below gives plain Python values, as evaluate() expects
+        for row in first_rows:
+            key = tuple(values[row].tolist())
+            try:
+                res = evaluate(name, dict(zip(cols, key, strict=True)))
+            except PalliroValueError:
                 continue
-            points.append(res.points)
-            groups.append(res.group)
+            combo_points[combo[row]] = res.points
+            combo_groups[combo[row]] = res.group
             if res.group not in published:
                 published[res.group] = _published(res)
-        scored = pd.Series([g is not None for g in groups], index=sub.index)
-        idx = sub.index[scored.to_numpy()]
+        groups = combo_groups[combo]
+        scored = np.array([g is not None for g in groups], dtype=bool)
+        idx = sub.index[scored]
         t = frame.loc[idx, "os_days"].to_numpy()
         e = frame.loc[idx, "os_event"].to_numpy()
-        g = [x for x in groups if x is not None]
-        pts = [x for x in points if x is not None]
+        g = groups[scored].tolist()
+        pts = combo_points[combo][scored].tolist()
         if len(idx) < 2:
             notes.append(f"{name}: fewer than two patients could be scored.")
             continue

@@ -51,6 +51,10 @@ def _vector(values, field: str) -> np.ndarray:
 
 
 def _numeric(values, field: str) -> np.ndarray:
+    dtype = getattr(values, "dtype", None)
+    if isinstance(dtype, np.dtype) and getattr(values, "ndim", 1) == 1 and dtype.kind in "biuf":
+        # Already numeric (NaN for missing): convert the whole column at once, no per-value loop.
+        return np.asarray(values, dtype=float)
     arr = _vector(values, field)
     try:
         return np.array([np.nan if v is None or (isinstance(v, float) and np.isnan(v)) else float(v)
@@ -114,6 +118,21 @@ def distribution_summary(values) -> DistributionSummary:
     )
 
 
+_SORTABLE = {"string", "integer", "floating", "boolean"}
+
+
+def _count_table(g: np.ndarray, c: np.ndarray) -> tuple[tuple, tuple, np.ndarray]:
+    """Counts by sorted row label × sorted column label (as ``pd.crosstab``), by integer codes when
+    both label vectors are of one sortable kind (pd.crosstab's pivot costs ~0.2 s at 100 000 rows)."""
+    if pd.api.types.infer_dtype(g, skipna=False) in _SORTABLE and pd.api.types.infer_dtype(c, skipna=False) in _SORTABLE:
+        g_codes, g_labels = pd.factorize(g, sort=True)
+        c_codes, c_labels = pd.factorize(c, sort=True)
+        arr = np.bincount(g_codes * len(c_labels) + c_codes, minlength=len(g_labels) * len(c_labels))
+        return tuple(g_labels.tolist()), tuple(c_labels.tolist()), arr.reshape(len(g_labels), len(c_labels))
+    table = pd.crosstab(pd.Series(g.tolist(), name="g"), pd.Series(c.tolist(), name="c"))
+    return tuple(table.index.tolist()), tuple(table.columns.tolist()), table.to_numpy()
+
+
 @dataclass(frozen=True)
 class CrossTab:
     """Counts of ``categories`` (columns) by ``groups`` (rows) with a test of independence.
@@ -161,13 +180,10 @@ def crosstab_test(
             raise StatsInputError("missing label", field=name, row=int(np.flatnonzero(miss)[0]))
     if test not in ("auto", "chi-square", "fisher"):
         raise StatsInputError("must be 'auto', 'chi-square' or 'fisher'", field="test")
-    table = pd.crosstab(pd.Series(g.tolist(), name="g"), pd.Series(c.tolist(), name="c"))
-    rows = tuple(table.index.tolist())
-    cols = tuple(table.columns.tolist())
-    counts = tuple(tuple(int(v) for v in r) for r in table.to_numpy())
+    rows, cols, arr = _count_table(g, c)
+    counts = tuple(tuple(int(v) for v in r) for r in arr)
     if len(rows) < 2 or len(cols) < 2:
         return CrossTab(rows, cols, counts, None, None, None, "fewer than two groups or categories: no test")
-    arr = table.to_numpy()
     expected = arr.sum(1, keepdims=True) * arr.sum(0, keepdims=True) / arr.sum()
     cochran_ok = expected.min() >= 1 and (expected < 5).sum() <= 0.2 * expected.size
     chosen = test if test != "auto" else ("chi-square" if cochran_ok else "fisher")

@@ -487,6 +487,9 @@ def harrell_c(
         x = -x
     ranks = np.unique(x, return_inverse=True)[1] + 1  # 1-based ranks; equal scores share a rank
     size = int(ranks.max())
+    fast = _harrell_c_table(t, e, ranks, size, direction)
+    if fast is not None:
+        return fast
     tree = [0] * (size + 1)
 
     def add(i: int) -> None:
@@ -524,6 +527,47 @@ def harrell_c(
         for j in range(first_event, hi):
             add(r_o[j])
             in_tree += 1
+    comparable = conc + disc + tied_x
+    c = (conc + tied_x / 2) / comparable if comparable else math.nan
+    return ConcordanceResult(float(c), conc, disc, tied_x, tied_y, comparable, direction)
+
+
+#: :func:`harrell_c` counts pairs from a table of (score, time) counts instead of a tree when that table
+#: has at most this many cells (few distinct scores and times: prognostic point totals, a Cox predictor
+#: of a few categorical covariates, survival in whole days).
+_MAX_TABLE_CELLS = 4_000_000
+
+
+def _harrell_c_table(t: np.ndarray, e: np.ndarray, ranks: np.ndarray, size: int, direction: str):
+    """The same counts as the tree in :func:`harrell_c`, from cumulative (score × time) counts.
+
+    In the order of :func:`harrell_c` (descending time, censored first within a time) an event is
+    compared with every subject before the first event of its time block: the blocks of longer times and
+    the censored of its own time. Splitting each block into a censored and an event segment, that set is
+    "segment < own segment", so one cumulative count table over (score rank, segment) answers every event.
+    Returns None when the table would exceed :data:`_MAX_TABLE_CELLS`.
+    """
+    order = np.lexsort((e, -t))
+    t_o, e_o, r_o = t[order], e[order].astype(np.int64), ranks[order]
+    new_block = np.r_[True, t_o[1:] != t_o[:-1]]
+    block = np.cumsum(new_block) - 1
+    n_seg = 2 * (int(block[-1]) + 1)
+    if (size + 1) * (n_seg + 1) > _MAX_TABLE_CELLS:
+        return None
+    seg = 2 * block + e_o
+    cells = np.bincount(r_o * (n_seg + 1) + seg + 1, minlength=(size + 1) * (n_seg + 1))
+    before = np.cumsum(cells.reshape(size + 1, n_seg + 1), axis=1)  # [rank, s]: that rank, segment < s
+    upto = np.cumsum(before, axis=0)  # [rank, s]: rank <= that rank, segment < s
+    ev = np.flatnonzero(e_o)
+    s_ev, r_ev = seg[ev], r_o[ev]
+    below = upto[r_ev - 1, s_ev]
+    equal = before[r_ev, s_ev]
+    in_risk = upto[size, s_ev]
+    conc = int(below.sum())
+    tied_x = int(equal.sum())
+    disc = int((in_risk - below - equal).sum())
+    n_ev_block = np.bincount(block, weights=e_o).astype(np.int64)
+    tied_y = int((n_ev_block * (n_ev_block - 1) // 2).sum())
     comparable = conc + disc + tied_x
     c = (conc + tied_x / 2) / comparable if comparable else math.nan
     return ConcordanceResult(float(c), conc, disc, tied_x, tied_y, comparable, direction)
