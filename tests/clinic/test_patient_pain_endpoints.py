@@ -56,3 +56,21 @@ class TestCoursePainEndpoints:
     def test_the_patient_page_shows_the_table(self, login, nurse_a, pain_course):
         html = login(nurse_a).get(reverse("patient_detail", args=[pain_course.patient_id])).content.decode()
         assert "Pain response, international consensus" in html and "week 4" in html
+
+
+@pytest.mark.django_db
+def test_a_diary_answered_twice_on_one_day_counts_once_and_the_later_answer_wins(pain_course, ann):
+    # clinical.md §1.4 vector: baseline pain 5, OMED constant; day 1 = 7 then a later correction to 5 on the
+    # same day; no day reaches +2 afterwards -> no flare. Without de-duplication day 1 would be read twice.
+    Observation.objects.filter(patient=ann).delete()
+    Response.objects.filter(patient=ann).delete()
+    answer(ann, FIRST - timedelta(days=1), 5)
+    instrument = Instrument.objects.get(code="palliro-pain-diary")
+    for hour, pain in ((9, 7), (18, 5)):
+        at = datetime.combine(FIRST + timedelta(days=1), time(hour), ZoneInfo("UTC"))
+        response = Response.objects.create(patient=ann, instrument=instrument, respondent="patient",
+                                           status="completed", submitted_at=at)
+        Observation.objects.create(patient=ann, response=response, code="palliro-pain-diary/diary-pain-worst",
+                                   value=pain, observed_at=at, respondent="patient")
+    result = course_pain_endpoints(pain_course)
+    assert result.flare is False

@@ -227,7 +227,9 @@ def flare_frame(frame: pd.DataFrame, data: EndpointData, options: EndpointOption
     diary = obs[(obs["code"] == DIARY_CODE) & (obs["respondent"] == "patient")]
     per = frame.drop_duplicates("patient_id").set_index("patient_id")
     treated = per.index[per["first_fraction_date"].notna()]
-    diary = diary[diary["patient_id"].isin(treated)]
+    # A diary answered twice on one day counts once: the later answer wins (observations come in time order),
+    # as in the triage flare rule.
+    diary = diary[diary["patient_id"].isin(treated)].drop_duplicates(["patient_id", "day"], keep="last")
     if diary.empty:
         return pd.DataFrame(columns=columns)
     # Only patients with diary entries need a baseline and OMED look-ups.
