@@ -16,8 +16,15 @@ def course_dose(course):
 
 @register.simple_tag
 def course_pain(course):
-    """ICE pain response and flare of a course (see :func:`palliro.calculators.patient.course_pain_endpoints`)."""
-    return patient.course_pain_endpoints(course)
+    """ICE pain response and flare of a course (see :func:`palliro.calculators.patient.course_pain_endpoints`).
+
+    Data that the endpoint rules refuse (a ValueError naming the problem) is shown as that message on the page
+    rather than breaking the patient's whole record.
+    """
+    try:
+        return patient.course_pain_endpoints(course)
+    except ValueError as error:
+        return {"problem": str(error)}
 
 
 @register.simple_tag
