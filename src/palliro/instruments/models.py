@@ -51,5 +51,13 @@ class Instrument(models.Model):
         return model
 
 
+def latest_instrument(code: str, version: str | None = None) -> Instrument | None:
+    """The most recently loaded instrument with this code (and version, if given), or None."""
+    instruments = Instrument.objects.filter(code=code)
+    if version:
+        instruments = instruments.filter(version=version)
+    return instruments.order_by("-loaded_at").first()
+
+
 # Instruments are few and immutable per (pk, loaded_at): a plain dict is a sufficient cache.
 _PARSED: dict[tuple, QuestionnaireModel] = {}

@@ -1,4 +1,4 @@
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -7,16 +7,6 @@ from palliro.accounts.access import staff_required
 from palliro.core.scoring import SCORERS
 from palliro.instruments.importing import export_questionnaire
 from palliro.instruments.models import Instrument
-
-
-def get_instrument(code: str, version: str | None = None) -> Instrument:
-    instruments = Instrument.objects.filter(code=code)
-    if version:
-        instruments = instruments.filter(version=version)
-    instrument = instruments.order_by("-loaded_at").first()
-    if instrument is None:
-        raise Http404("No such questionnaire.")
-    return instrument
 
 
 @staff_required

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from palliro.instruments.importing import export_questionnaire
-from palliro.instruments.models import Instrument
+from palliro.instruments.models import Instrument, latest_instrument
 
 
 class Command(BaseCommand):
@@ -12,10 +12,7 @@ class Command(BaseCommand):
         parser.add_argument("--instrument-version", dest="instrument_version", default=None)
 
     def handle(self, *args, code, instrument_version, **options):
-        instruments = Instrument.objects.filter(code=code)
-        if instrument_version:
-            instruments = instruments.filter(version=instrument_version)
-        instrument = instruments.order_by("-loaded_at").first()
+        instrument = latest_instrument(code, instrument_version)
         if instrument is None:
             known = ", ".join(Instrument.objects.values_list("code", flat=True).distinct())
             raise CommandError(f"no instrument {code!r}{' version ' + instrument_version if instrument_version else ''}; known: {known}", returncode=2)
