@@ -11,8 +11,9 @@ from palliro.research.endpoints import (
     adherence_frame,
     flare_frame,
     pain_response_frame,
+    pool_cells,
     proxy_pairs,
-    qol_frame,
+    qol_sums,
 )
 from palliro.stats.errors import StatsInputError
 from palliro.stats.report import endpoint_rates, share
@@ -49,16 +50,21 @@ def pain_section(frame, data, opt):
 
 
 def qol_section(frame, data, opt):
-    from palliro.stats.summaries import mean_ci_by_group
+    from palliro.stats.summaries import mean_ci_from_moments
 
-    q = qol_frame(frame, data, opt.qol_codes or None)
-    if q.empty:
+    cells = qol_sums(data, opt.qol_codes or None)
+    if cells.empty:
         raise StatsInputError("no questionnaire answers in this cohort", field="observations")
     per = frame.drop_duplicates("patient_id").set_index("patient_id")
-    q["group"] = q["patient_id"].map(_groups(per, opt.group_by))
+    group = cells["patient_id"].map(_groups(per, opt.group_by)).astype(object)
+    if group.isna().any():
+        raise StatsInputError("missing label", field="groups")
+    # Patient cells pool into one mean and CI per (scale, group, time point).
+    pooled = pool_cells(cells.assign(group=group), ["code", "group", "time_point"])
     rows = []
-    for code, sub in q.groupby("code"):
-        for m in mean_ci_by_group(sub["value"].to_numpy(), sub["group"].to_numpy(), sub["time_point"].to_numpy()):
+    for code, sub in pooled.groupby("code", sort=True):
+        for m in mean_ci_from_moments(sub["group"].to_numpy(), sub["time_point"].to_numpy(), sub["n"].to_numpy(),
+                                      sub["mean"].to_numpy(), sub["m2"].to_numpy()):
             rows.append({"scale": code, "group": m.group, "time_point": m.time, "n": m.n, "mean": _r(m.mean, 2),
                          "lower_95": _r(m.lower, 2), "upper_95": _r(m.upper, 2)})
     return [ReportTable("qol", "Questionnaire scale means with 95% CI over time", pd.DataFrame(rows))], [], []

@@ -18,14 +18,39 @@ Rules (named parameters with documented defaults; none is a published definition
   the OMED rule per day, through :func:`palliro.core.pain.detect_flare`.
 * Proxy agreement: a patient answer and a proxy answer to the same item (``<instrument>/<item>`` and
   ``<instrument>-proxy/<item>``) for the same patient on the same calendar day.
+
+Loading (:func:`load_endpoint_data`) moves as little as possible out of the database: the raw answers
+only for the pain and diary codes, QoL answers as per-cell sums (count, sum, sum of squares per patient,
+code and invitation) and proxy agreement as the already paired same-day answers. The raw-row functions
+(:func:`qol_frame`, the raw branch of :func:`proxy_pairs`) stay as the reference the tests compare with.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC
 
 import numpy as np
 import pandas as pd
+from django.db import connection
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Substr, TruncDate
 from django.utils import timezone
 
 from palliro.clinic.analgesia import record_omed
@@ -57,13 +82,29 @@ class EndpointOptions:
     flare: FlareParameters = field(default_factory=FlareParameters)
 
 
+#: Codes summarised by default in the QoL means (the general questionnaire's items and scales).
+QOL_PREFIX = "palliro-general/"
+QOL_COLUMNS = ["patient_id", "code", "time_point", "n", "mean", "m2"]
+PAIR_COLUMNS = ["patient_id", "item", "day", "patient", "proxy"]
+
+
 @dataclass(frozen=True)
 class EndpointData:
-    """Raw per-patient rows for the endpoints (pseudonymised: keyed by the frame's patient_id)."""
+    """Per-patient rows for the endpoints (pseudonymised: keyed by the frame's patient_id).
 
-    observations: pd.DataFrame  # patient_id, code, value, day (date), respondent, step_label
+    ``observations`` holds raw answers: from :func:`load_endpoint_data` only those of ``pain_codes`` and
+    the diary (``pain_codes`` records which) and ``qol`` only the :data:`QOL_PREFIX` codes and
+    ``qol_codes``; built by hand (``pain_codes`` None) any answers, and then QoL and proxy pairs are
+    derived from them when ``qol``/``proxy`` are None.
+    """
+
+    observations: pd.DataFrame  # patient_id, code, value, respondent, step_label, day (date)
     omed: pd.DataFrame  # patient_id, day (date), mg (float or NaN)
     invitations: pd.DataFrame  # patient_id, step_label, state, due
+    qol: pd.DataFrame | None = None  # QOL_COLUMNS: count, mean, Σ(x − mean)² per patient, code and time point
+    proxy: pd.DataFrame | None = None  # PAIR_COLUMNS: same-day patient/proxy pairs
+    pain_codes: tuple[str, ...] | None = None  # codes besides the diary present in observations; None = all
+    qol_codes: tuple[str, ...] = ()  # codes in ``qol`` besides QOL_PREFIX ones
 
 
 def _utc_naive(values: pd.Series) -> pd.Series:
@@ -97,20 +138,159 @@ def _omed_per_day(records: pd.DataFrame) -> pd.Series:
     return pd.Series(mg[combo], index=records.index)
 
 
-def load_endpoint_data(ids) -> EndpointData:
-    """Three queries: observations, analgesic records and invitations of the given patients.
+def _rows(queryset) -> list[tuple]:
+    """Rows of an aggregate or annotated query through a plain cursor (no per-row model machinery)."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _utc_day(field: str):
+    """The UTC calendar day of a datetime column, as an expression both sides of a comparison can use.
+
+    SQLite stores UTC text: its first ten characters are the day (Django's TruncDate would call a Python
+    function per row there). Elsewhere the database truncates in UTC itself.
+    """
+    if connection.vendor == "sqlite":
+        return Substr(Cast(field, TextField()), 1, 10)
+    return TruncDate(field, tzinfo=UTC)
+
+
+def _as_days(values: pd.Series) -> pd.Series:
+    """Midnight timestamps from "YYYY-MM-DD" text (SQLite) or date objects."""
+    if len(values) and isinstance(values.iloc[0], str):
+        return _day(values)
+    return pd.to_datetime(pd.Series(values.to_numpy(dtype=object), index=values.index)).astype("datetime64[ns]")
+
+
+def _step_labels(invitation_ids: pd.Series, inv: pd.DataFrame) -> pd.Series:
+    return invitation_ids.map(inv.set_index("id")["step_label"])
+
+
+def pool_cells(cells: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Cells (n, mean, m2) pooled over ``keys`` by :func:`palliro.stats.summaries.pool_moments`."""
+    from palliro.stats.summaries import pool_moments
+
+    index = cells.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
+    present, n, mean, m2 = pool_moments(index, cells["n"].to_numpy(), cells["mean"].to_numpy(), cells["m2"].to_numpy())
+    firsts = np.unique(index, return_index=True)[1]
+    out = cells[keys].iloc[firsts[present]].reset_index(drop=True)
+    return out.assign(n=n, mean=mean, m2=m2)
+
+
+def _load_qol(ids, inv: pd.DataFrame, codes: tuple[str, ...]) -> pd.DataFrame:
+    """Patient answers as (count, mean, M2) per patient, code and time point, from sums made in the database.
+
+    Codes: those of :data:`QOL_PREFIX` plus ``codes``. The time point is the invitation's step label
+    ("unscheduled" without one), as in :func:`qol_frame`. M2 = Σx² − (Σx)²/n cancels badly only when the
+    values hardly differ, so a cell whose minimum equals its maximum gets its value and M2 = 0 exactly.
+    """
+    wanted = Q(code__startswith=QOL_PREFIX) | Q(code__in=codes) if codes else Q(code__startswith=QOL_PREFIX)
+    qs = (Observation.objects.filter(wanted, patient_id__in=ids, respondent="patient").order_by()
+          .values_list("patient_id", "code", "response__invitation_id")
+          .annotate(n=Count("id"), total=Sum("value"), total_sq=Sum(F("value") * F("value")), lo=Min("value"),
+                    hi=Max("value")))
+    cells = pd.DataFrame.from_records(_rows(qs), columns=["patient_id", "code", "invitation_id", "n", "total",
+                                                          "total_sq", "lo", "hi"])
+    cells["time_point"] = _step_labels(cells.pop("invitation_id"), inv).astype(object).fillna("unscheduled")
+    n = cells["n"].to_numpy(dtype=np.int64)
+    total, total_sq = cells["total"].to_numpy(dtype=float), cells["total_sq"].to_numpy(dtype=float)
+    lo, hi = cells["lo"].to_numpy(dtype=float), cells["hi"].to_numpy(dtype=float)
+    constant = lo == hi
+    mean = np.where(constant, lo, total / n)
+    m2 = np.where(constant, 0.0, np.maximum(total_sq - total * mean, 0.0))
+    cells = cells.assign(n=n, mean=mean, m2=m2)[QOL_COLUMNS]
+    # Several invitations of a patient may share a step label: one cell per label.
+    if cells.duplicated(["patient_id", "code", "time_point"]).any():
+        cells = pool_cells(cells, ["patient_id", "code", "time_point"])
+    return cells
+
+
+def _of_patients(ids) -> Q:
+    """Rows of the given patients; for a patient-id queryset as a correlated EXISTS, so that the database
+    starts from the other (more selective) conditions instead of seeking every cohort patient."""
+    if isinstance(ids, QuerySet):
+        return Q(Exists(ids.filter(patient_id=OuterRef("patient_id"))))
+    return Q(patient_id__in=ids)
+
+
+def _proxy_item(code: str) -> str | None:
+    """The patient-side code of a proxy code ``<instrument>-proxy/<item>`` (None if it is not one)."""
+    instrument, sep, item = code.partition("/")
+    if not sep or not instrument.endswith("-proxy"):
+        return None
+    patient_instrument = instrument.removesuffix("-proxy")
+    # A patient-side code must itself be a patient code (not "<x>-proxy/<item>").
+    return None if patient_instrument.endswith("-proxy") else f"{patient_instrument}/{item}"
+
+
+def _load_proxy_pairs(ids) -> pd.DataFrame:
+    """Same-day patient/proxy pairs found in the database, in :func:`proxy_pairs` order.
+
+    Driven from the (few) proxy answers: for each, the patient's last own answer to the same item on the
+    same UTC day is looked up through the (patient, code, observed_at) index; the last proxy answer of a
+    day counts, as the last patient answer does.
+    """
+    # Candidate codes from the distinct codes of the whole table (read from the code index alone), so the
+    # proxy rows are then found through that index too.
+    codes = Observation.objects.order_by().values_list("code", flat=True).distinct()
+    items = {c: item for c in sorted(codes) if (item := _proxy_item(c)) is not None}
+    if not items:
+        return pd.DataFrame(columns=PAIR_COLUMNS)
+    own = (Observation.objects.filter(patient_id=OuterRef("patient_id"), code=OuterRef("item"), respondent="patient")
+           .annotate(d=_utc_day("observed_at")).filter(d=OuterRef("d")).order_by("-observed_at", "-id"))
+    qs = (Observation.objects.filter(_of_patients(ids), respondent="proxy", code__in=list(items))
+          .annotate(item=Case(*(When(code=c, then=Value(i)) for c, i in items.items()), output_field=CharField()),
+                    d=_utc_day("observed_at"))
+          .annotate(own=Subquery(own.values("value")[:1]))
+          .values_list("patient_id", "item", "d", "own", "value"))
+    pairs = pd.DataFrame.from_records(_rows(qs), columns=PAIR_COLUMNS)
+    # Unpaired proxy answers are dropped here: filtering in SQL would run the look-up twice per row.
+    pairs = pairs[pairs["patient"].notna()]
+    if pairs.empty:
+        return pd.DataFrame(columns=PAIR_COLUMNS)
+    pairs["day"] = _as_days(pairs["day"])
+    pairs = pairs.astype({"patient": float, "proxy": float})
+    # Rows come in time order: the last proxy answer of a day wins.
+    pairs = pairs.drop_duplicates(["patient_id", "item", "day"], keep="last")
+    # proxy_pairs orders items by the first of their two codes in code order (its item numbering).
+    first_code = pd.Series({i: min(c, i) for c, i in items.items()})
+    rank = pairs["item"].map(first_code.rank(method="dense"))
+    pairs = pairs.assign(_rank=rank).sort_values(["patient_id", "_rank", "day"], kind="stable", ignore_index=True)
+    return pairs[PAIR_COLUMNS]
+
+
+def load_endpoint_data(ids, pain_codes: tuple[str, ...] = PAIN_CODES, qol_codes: tuple[str, ...] = ()) -> EndpointData:
+    """Queries for the endpoints of the given patients: pain and diary answers, QoL sums, proxy pairs,
+    analgesic records and invitations.
 
     ``ids``: a list of patient ids or, for large cohorts, a ``.values("patient_id")`` queryset (then the
-    filter is a sub-query and no id list is sent to the database).
+    filter is a sub-query and no id list is sent to the database). ``pain_codes``: the worst-pain codes
+    the pain response will use (:attr:`EndpointOptions.pain_codes`); ``qol_codes``: QoL codes outside
+    :data:`QOL_PREFIX` the report will ask for (:attr:`ReportOptions.qol_codes`).
     """
+    pain_codes = tuple(pain_codes)
+    inv = pd.DataFrame.from_records(
+        _fetch(Invitation.objects.filter(patient_id__in=ids), ("id", "patient_id", "step_label", "state", "due_at"),
+               as_text=("due_at",)),
+        columns=["id", "patient_id", "step_label", "state", "due"],
+    )
+    inv["due"] = _utc_naive(inv["due"]).dt.tz_localize("UTC")
     obs = pd.DataFrame.from_records(
-        _fetch(Observation.objects.filter(patient_id__in=ids),
+        _fetch(Observation.objects.filter(patient_id__in=ids, code__in=sorted({*pain_codes, DIARY_CODE})),
                ("patient_id", "code", "value", "observed_at", "respondent", "response__invitation_id"),
                as_day=("observed_at",)),
         columns=["patient_id", "code", "value", "day", "respondent", "invitation_id"],
     )
     obs["value"] = obs["value"].astype(float)
     obs["day"] = _day(obs["day"])
+    # The step label of an answer is its invitation's: looked up in the patients' invitations loaded here
+    # rather than joined per observation row.
+    obs.insert(5, "step_label", _step_labels(obs.pop("invitation_id"), inv))
+    for col in ("code", "respondent", "step_label"):
+        obs[col] = obs[col].astype("category")
+    obs = obs[["patient_id", "code", "value", "respondent", "step_label", "day"]]
     records = pd.DataFrame.from_records(
         _fetch(AnalgesicRecord.objects.filter(patient_id__in=ids),
                ("patient_id", "recorded_on", "drug", "dose", "unit", "route", "doses_per_day",
@@ -124,21 +304,10 @@ def load_endpoint_data(ids) -> EndpointData:
     omed = omed.groupby(["patient_id", "day"], as_index=False).agg(mg=("mg", "sum"), unknown=("unknown", "any"))
     omed.loc[omed["unknown"], "mg"] = np.nan
     omed = omed.drop(columns=["unknown"])
-    inv = pd.DataFrame.from_records(
-        _fetch(Invitation.objects.filter(patient_id__in=ids), ("id", "patient_id", "step_label", "state", "due_at"),
-               as_text=("due_at",)),
-        columns=["id", "patient_id", "step_label", "state", "due"],
-    )
-    inv["due"] = _utc_naive(inv["due"]).dt.tz_localize("UTC")
-    # The step label of an answer is its invitation's: looked up in the patients' invitations loaded here
-    # rather than joined per observation row.
-    obs.insert(5, "step_label", obs.pop("invitation_id").map(inv.set_index("id")["step_label"]))
-    # Few distinct codes, respondents and step labels over a million rows: string tests run per category.
-    for col in ("code", "respondent", "step_label"):
-        obs[col] = obs[col].astype("category")
-    obs = obs[["patient_id", "code", "value", "respondent", "step_label", "day"]]
-    inv = inv.drop(columns=["id"])
-    return EndpointData(obs, omed, inv)
+    qol_codes = tuple(c for c in qol_codes if not c.startswith(QOL_PREFIX))
+    qol = _load_qol(ids, inv, qol_codes)
+    pairs = _load_proxy_pairs(ids)
+    return EndpointData(obs, omed, inv.drop(columns=["id"]), qol, pairs, pain_codes, qol_codes)
 
 
 def omed_at(omed: pd.DataFrame, pids, days, lookback: int) -> np.ndarray:
@@ -176,6 +345,9 @@ def _baselines(pain: pd.DataFrame, baseline_days: int) -> pd.DataFrame:
 
 
 def _patient_pain(frame: pd.DataFrame, data: EndpointData, codes) -> pd.DataFrame:
+    if data.pain_codes is not None and not set(codes) <= set(data.pain_codes):
+        raise ValueError(f"pain codes {sorted(set(codes) - set(data.pain_codes))} were not loaded "
+                         "(pass them to load_endpoint_data)")
     first = frame.drop_duplicates("patient_id").set_index("patient_id")["first_fraction_date"]
     obs = data.observations
     pain = obs[obs["code"].isin(codes) & (obs["respondent"] == "patient")]
@@ -264,17 +436,41 @@ def flare_frame(frame: pd.DataFrame, data: EndpointData, options: EndpointOption
 
 
 def qol_frame(frame: pd.DataFrame, data: EndpointData, codes: tuple[str, ...] | None = None) -> pd.DataFrame:
-    """Patient-answered observations with their time point (the invitation's step label)."""
+    """Patient-answered observations with their time point (the invitation's step label), from raw rows.
+
+    The reference for :func:`qol_sums`; needs ``data.observations`` with every answer (not what
+    :func:`load_endpoint_data` loads).
+    """
     obs = data.observations
     obs = obs[obs["respondent"] == "patient"]
     if codes:
         obs = obs[obs["code"].isin(codes)]
     else:
-        obs = obs[obs["code"].str.startswith("palliro-general/").astype(bool)]
+        obs = obs[obs["code"].str.startswith(QOL_PREFIX).astype(bool)]
     out = obs[["patient_id", "code", "value"]].copy()
     out["code"] = out["code"].astype(object)
     out["time_point"] = obs["step_label"].astype(object).fillna("unscheduled")
     return out
+
+
+def qol_sums(data: EndpointData, codes: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Patient answers of the QoL codes (``codes``, default every :data:`QOL_PREFIX` code) as cells: one row
+    per patient, code and time point with count, mean and M2 = Σ(x − mean)² (:data:`QOL_COLUMNS`)."""
+    if data.qol is None:
+        rows = qol_frame(None, data, codes)
+        keys = ["patient_id", "code", "time_point"]
+        mean = rows.groupby(keys, sort=False)["value"].transform("mean")
+        cells = (rows.assign(dev=(rows["value"] - mean) ** 2).groupby(keys, as_index=False, sort=False)
+                 .agg(n=("value", "size"), mean=("value", "mean"), m2=("dev", "sum")))
+        return cells[QOL_COLUMNS]
+    missing = [c for c in codes or () if not c.startswith(QOL_PREFIX) and c not in data.qol_codes]
+    if missing:
+        raise ValueError(f"QoL codes {missing} were not loaded (pass them to load_endpoint_data)")
+    cells = data.qol
+    code = cells["code"].astype("category")
+    names = pd.Series(code.cat.categories, dtype=object)
+    wanted = names.isin(codes) if codes else names.str.startswith(QOL_PREFIX)
+    return cells[wanted.to_numpy()[code.cat.codes.to_numpy()]].reset_index(drop=True)
 
 
 def adherence_frame(data: EndpointData, now=None) -> pd.DataFrame:
@@ -287,8 +483,13 @@ def adherence_frame(data: EndpointData, now=None) -> pd.DataFrame:
 
 
 def proxy_pairs(data: EndpointData) -> pd.DataFrame:
-    """Same-day patient and proxy answers to the same item: item, patient value, proxy value."""
-    columns = ["patient_id", "item", "day", "patient", "proxy"]
+    """Same-day patient and proxy answers to the same item: item, patient value, proxy value.
+
+    As loaded (paired in the database) or, for hand-built data, paired here from the raw rows.
+    """
+    columns = PAIR_COLUMNS
+    if data.proxy is not None:
+        return data.proxy
     obs = data.observations
     if obs.empty:
         return pd.DataFrame(columns=columns)
@@ -327,6 +528,6 @@ def proxy_pairs(data: EndpointData) -> pd.DataFrame:
 
 
 __all__ = [
-    "DIARY_CODE", "OMED_RULE", "PAIN_CODES", "EndpointData", "EndpointOptions", "adherence_frame", "flare_frame",
-    "load_endpoint_data", "omed_at", "pain_response_frame", "proxy_pairs", "qol_frame",
+    "DIARY_CODE", "OMED_RULE", "PAIN_CODES", "QOL_PREFIX", "EndpointData", "EndpointOptions", "adherence_frame", "flare_frame",
+    "load_endpoint_data", "omed_at", "pain_response_frame", "pool_cells", "proxy_pairs", "qol_frame", "qol_sums",
 ]

@@ -116,3 +116,68 @@ def mean_ci_by_group(values, groups, times, confidence: float = 0.95) -> tuple[M
         cells.setdefault(key, []).append(i)
     keys = sorted(cells, key=lambda k: (_sort_key(k[0]), _sort_key(k[1])))
     return tuple(_summarise(x[cells[k]], k[0], k[1], conf) for k in keys)
+
+
+
+def pool_moments(keys: np.ndarray, counts, means, m2) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Pool cells (count, mean, sum of squared deviations M2) that share an integer key (0..k−1).
+
+    Chan, Golub & LeVeque (1979): pooled M2 = ΣM2ᵢ + Σnᵢ(meanᵢ − mean)², with the pooled mean Σnᵢmeanᵢ/Σnᵢ;
+    a two-pass formula, so no cancellation when the spread is small against the values.
+    Returns (key, count, mean, M2) per key present.
+    """
+    keys = np.asarray(keys, dtype=np.int64)
+    n = np.asarray(counts, dtype=float)
+    mean_i = np.asarray(means, dtype=float)
+    k = int(keys.max()) + 1 if len(keys) else 0
+    total_n = np.bincount(keys, weights=n, minlength=k)
+    present = np.flatnonzero(total_n > 0)
+    mean = np.bincount(keys, weights=n * mean_i, minlength=k)[present] / total_n[present]
+    where = np.full(k, -1)
+    where[present] = np.arange(len(present))
+    spread = n * (mean_i - mean[where[keys]]) ** 2
+    pooled = np.bincount(keys, weights=np.asarray(m2, dtype=float) + spread, minlength=k)[present]
+    return present, total_n[present].astype(np.int64), mean, pooled
+
+
+def mean_ci_from_moments(groups, times, counts, means, m2, confidence: float = 0.95) -> tuple[MeanCI, ...]:
+    """:func:`mean_ci_by_group` from per-cell moments: count, mean and M2 = Σ(x − mean)².
+
+    For data summarised elsewhere (e.g. summed by the database, pooled by :func:`pool_moments`): one entry
+    per (group, time point) cell, each with count ≥ 1 and no missing values. SD = √(M2/(n−1)); it agrees
+    with the SD computed from the values to rounding error, not bit for bit. Rows are ordered as there.
+    """
+    n = np.asarray(counts, dtype=np.int64)
+    mean = np.asarray(means, dtype=float)
+    dev = np.asarray(m2, dtype=float)
+    g = _labels(groups, len(n), "groups")
+    t = _labels(times, len(n), "times")
+    if len(n) == 0:
+        raise StatsInputError("no observations", field="values")
+    if not (len(mean) == len(dev) == len(n)):
+        raise StatsInputError(f"must have length {len(n)} (as counts)", field="means")
+    if (n < 1).any():
+        raise StatsInputError("every cell needs at least one value", field="counts", row=int(np.flatnonzero(n < 1)[0]))
+    bad = np.flatnonzero(~np.isfinite(mean) | ~np.isfinite(dev) | (dev < 0))
+    if bad.size:
+        raise StatsInputError("missing, infinite or negative moment", field="means", row=int(bad[0]))
+    conf = _check_confidence(confidence)
+    keys = list(zip(g.tolist(), t.tolist(), strict=True))
+    if len(set(keys)) != len(keys):
+        raise StatsInputError("each (group, time point) cell must appear once", field="groups")
+    many = n > 1
+    sd = np.zeros(len(n))
+    sd[many] = np.sqrt(dev[many] / (n[many] - 1))
+    quantile = np.full(len(n), np.nan)
+    quantile[many] = sps.t.ppf(1 - (1 - conf) / 2, n[many] - 1)
+    half = quantile * sd / np.sqrt(n)
+    out = []
+    for i in sorted(range(len(keys)), key=lambda i: (_sort_key(keys[i][0]), _sort_key(keys[i][1]))):
+        group, time = keys[i]
+        m = float(mean[i])
+        if not many[i]:
+            out.append(MeanCI(group, time, 1, 0, m, None, None, None, conf, "n = 1: SD and CI undefined"))
+            continue
+        h = float(half[i])
+        out.append(MeanCI(group, time, int(n[i]), 0, m, float(sd[i]), m - h, m + h, conf, None))
+    return tuple(out)
