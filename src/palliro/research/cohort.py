@@ -128,6 +128,17 @@ def _site_flags(key) -> tuple:
             bool(set(sites) & {"liver", "lung", "adrenal", "peritoneum"}))
 
 
+def _dates(values: pd.Series) -> pd.Series:
+    """``pd.to_datetime`` of a date column, parsing each distinct value once (a few thousand dates
+    repeat over 100 000 rows); missing values become NaT."""
+    codes, distinct = pd.factorize(values.to_numpy(dtype=object))
+    parsed = pd.to_datetime(pd.Series(distinct, dtype=object)).to_numpy(dtype="datetime64[ns]")
+    out = np.full(len(codes), np.datetime64("NaT", "ns"))
+    known = codes >= 0
+    out[known] = parsed[codes[known]]
+    return pd.Series(out, index=values.index)
+
+
 def _days(later: pd.Series, earlier: pd.Series) -> pd.Series:
     return (pd.to_datetime(later) - pd.to_datetime(earlier)).dt.days.astype(float)
 
@@ -147,7 +158,7 @@ def build_frame(rows: list[dict], episodes: list[dict], unit: str) -> CohortFram
     df = df.reset_index(drop=True)
     for col in ("referral_date", "consultation_date", "simulation_date", "first_fraction_date",
                 "last_fraction_date", "death_date", "last_known_alive", "birth_date"):
-        df[col] = pd.to_datetime(df[col])
+        df[col] = _dates(df[col])
     first = df["first_fraction_date"]
     birth = df.pop("birth_date")
     age = first.dt.year - birth.dt.year - (
