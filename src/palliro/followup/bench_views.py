@@ -10,23 +10,21 @@ import json
 import uuid
 
 from django.http import HttpResponse, JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from palliro.followup.models import Invitation, LinkFailure, hash_token
+from palliro.followup.linkaccess import LinkState, find_invitation, link_state
+from palliro.followup.models import LinkFailure
 from palliro.followup.submission import SubmissionError, submit
 
 
 @csrf_exempt
 @require_POST
 def bench_submit(request, token):
-    # The instrument's FHIR resource (up to ~185 kB of JSON) is not read back: questionnaire() parses it once
-    # per process and stored version, and loads it on its own only on that first call.
-    invitation = (
-        Invitation.objects.select_related("instrument", "patient", "proxy").defer("instrument__resource")
-        .filter(token_hash=hash_token(token)).first()
-    )
-    if invitation is None or not invitation.is_open:
+    # The same lookup and window check as the patient's pages (without their rate limit and session).
+    invitation = find_invitation(token)
+    if invitation is None or link_state(invitation, timezone.now()) != LinkState.OPEN:
         return HttpResponse(status=404)
     try:
         payload = json.loads(request.body)

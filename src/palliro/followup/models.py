@@ -159,7 +159,8 @@ class ResponseStatus(models.TextChoices):
 class Response(models.Model):
     """Answers to one questionnaire. A completed response is never edited: an amendment replaces it."""
 
-    patient = models.ForeignKey(Patient, models.CASCADE, related_name="responses")
+    # No index of its own: the (patient, submitted_at) index below serves every lookup by patient.
+    patient = models.ForeignKey(Patient, models.CASCADE, related_name="responses", db_index=False)
     invitation = models.ForeignKey(Invitation, models.PROTECT, null=True, blank=True, related_name="responses")
     instrument = models.ForeignKey(Instrument, models.PROTECT, related_name="responses")
     respondent = models.CharField(max_length=8, choices=Respondent.choices)
@@ -203,9 +204,18 @@ class Response(models.Model):
 
 
 class Observation(models.Model):
-    """One scored item or scale of one response: trajectories and cohorts are plain indexed queries."""
+    """One scored item or scale of one response: trajectories and cohorts are plain indexed queries.
 
-    patient = models.ForeignKey(Patient, models.CASCADE, related_name="observations")
+    ``patient`` repeats the response's patient so those queries need no join. It has no index of its own (the
+    (patient, code, observed_at) index serves lookups by patient) and no database constraint: rows are only
+    written together with their response, from the same values, and the constraint on ``response`` already
+    refuses an observation without its response. Each constraint costs a check per row on every
+    submission, 24 rows for the general questionnaire (bench/README.md); deleting a patient still deletes
+    their observations (Django's CASCADE).
+    """
+
+    patient = models.ForeignKey(Patient, models.CASCADE, related_name="observations", db_index=False,
+                                db_constraint=False)
     response = models.ForeignKey(Response, models.CASCADE, related_name="observations")
     code = models.CharField(max_length=80)
     value = models.FloatField()

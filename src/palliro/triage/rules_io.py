@@ -3,9 +3,10 @@
 import json
 from pathlib import Path
 
-from django.db import transaction
+from django.db import connections, router, transaction
 
 from palliro.core.rules import Rule, load_rules, parse_rules
+from palliro.followup.rowsql import row_instance, select_columns
 from palliro.triage.models import AlertRule
 
 SHIPPED_RULES = Path(__file__).parent / "data" / "rules.json"
@@ -36,29 +37,44 @@ def sync_shipped_rules() -> int:
     return written
 
 
+_RULE_FIELDS = tuple(f.name for f in AlertRule._meta.concrete_fields)
+
+
 def rules_in_force() -> list[tuple[AlertRule, Rule]]:
     """Active rules as (row, validated rule); a row that no longer validates is skipped, never fatal.
 
-    The rows are read on every call, so an edit applies to the very next response in every process; only
-    the parsing is cached, keyed by the row and its full content, so an edited row is parsed afresh.
+    The rows are read on every call, so an edit applies to the very next response in every process. They
+    are read as plain column values (this runs inside every submission; see followup/rowsql.py) and each
+    distinct row is turned into a model instance and a parsed rule once per process: the raw values are
+    the cache key, so an edited row is parsed afresh and a rolled-back edit is never seen.
     """
+    connection = connections[router.db_for_read(AlertRule)]
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {select_columns(AlertRule, 'r', _RULE_FIELDS)} FROM {qn(AlertRule._meta.db_table)} r "
+            f"WHERE r.{qn('active')} = %s ORDER BY r.{qn('code')}", [True],
+        )
+        raw_rows = cursor.fetchall()
     out = []
-    for row in AlertRule.objects.filter(active=True):
-        data = row.as_data()
-        key = (row.pk, json.dumps(data, sort_keys=True, default=str))
-        rule = _PARSED.get(key)
-        if rule is None:
+    for raw in raw_rows:
+        key = tuple(raw)
+        cached = _PARSED.get(key)
+        if cached is None:
+            row = row_instance(AlertRule, _RULE_FIELDS, raw, connection)
             try:
-                rule = row.to_rule()
+                cached = (row, row.to_rule())
             except ValueError:
-                continue
+                cached = (row, None)
             if len(_PARSED) >= _PARSED_MAX:
                 _PARSED.clear()  # edits are rare: dropping everything now and then is enough
-            _PARSED[key] = rule
-        out.append((row, rule))
+            _PARSED[key] = cached
+        if cached[1] is not None:
+            out.append(cached)
     return out
 
 
-# Parsed rules are immutable (frozen dataclasses), so one instance can be shared by every request thread.
-_PARSED: dict[tuple[int, str], Rule] = {}
+# Rows and parsed rules are shared by every request thread and only read: a rule is a frozen dataclass, and
+# callers use the row for its key and code.
+_PARSED: dict[tuple, tuple[AlertRule, Rule | None]] = {}
 _PARSED_MAX = 512

@@ -7,7 +7,7 @@ only after that transaction commits.
 
 from datetime import date, datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import DateField, Max, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
@@ -56,19 +56,24 @@ def _current_values(response: Response, instrument_code: str) -> dict[str, float
 
 
 def _baseline(response: Response, items: set[str]) -> dict[str, float]:
-    """The patient's first recorded value of each item: one indexed lookup per item, whatever the history."""
+    """The patient's first recorded value of each item: one indexed lookup per item, whatever the history.
+
+    Plain SQL because it runs inside every submission that answers such an item (see followup/rowsql.py).
+    """
     code = response.instrument.code
+    connection = connections[router.db_for_read(Observation)]
+    qn = connection.ops.quote_name
+    sql = (
+        f"SELECT {qn('value')} FROM {qn(Observation._meta.db_table)} WHERE {qn('patient_id')} = %s "
+        f"AND {qn('code')} = %s AND {qn('response_id')} <> %s ORDER BY {qn('observed_at')}, {qn('id')} LIMIT 1"
+    )
     baseline: dict[str, float] = {}
-    for item in sorted(items):
-        first = (
-            Observation.objects.filter(patient_id=response.patient_id, code=f"{code}/{item}")
-            .exclude(response_id=response.pk)
-            .order_by("observed_at", "id")
-            .values_list("value", flat=True)
-            .first()
-        )
-        if first is not None:
-            baseline[item] = first
+    with connection.cursor() as cursor:
+        for item in sorted(items):
+            cursor.execute(sql, [response.patient_id, f"{code}/{item}", response.pk])
+            first = cursor.fetchone()
+            if first is not None:
+                baseline[item] = first[0]
     return baseline
 
 

@@ -6,6 +6,7 @@ after validating it, so the rest of Palliro never walks raw FHIR dictionaries.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import dataclass, field
@@ -176,8 +177,16 @@ class Item:
             return ""
         return self.text_i18n.get(lang)
 
+    @functools.cached_property
+    def _options_by_code(self) -> dict[str, Option]:
+        # Items are immutable and shared by every request: the index is built once per item.
+        return {o.code: o for o in self.options}
+
     def option(self, code: str) -> Option | None:
-        return next((o for o in self.options if o.code == code), None)
+        try:
+            return self._options_by_code.get(code)
+        except TypeError:  # an unhashable answer (bad input) matches no option
+            return None
 
     def value_of(self, answer: Any) -> float | None:
         """The numeric value advice and thresholds compare: an option's ordinal or the number itself."""
