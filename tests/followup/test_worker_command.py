@@ -62,3 +62,29 @@ def test_the_scheduler_also_queues_the_hourly_non_response_check(settings):
     assert worker.enqueue_if_idle(check_non_response) is True
     assert worker.enqueue_if_idle(check_non_response) is False  # one waiting run is enough
     assert DBTaskResult.objects.filter(task_path=check_non_response.module_path).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_scheduler_sweeps_timelines_from_where_the_last_sweep_began(settings):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+    from palliro.followup.management.commands import worker
+    from palliro.triage.tasks import refresh_recent_timelines
+
+    scheduler = worker.Scheduler(every=60)
+    first_window = scheduler.swept_until
+    scheduler.tick(1000.0)
+    sweeps = DBTaskResult.objects.filter(task_path=refresh_recent_timelines.module_path)
+    assert [s.args_kwargs["args"] for s in sweeps] == [[(first_window - worker.TIMELINE_SWEEP_OVERLAP).isoformat()]]
+
+    scheduler.tick(1000.0 + worker.TIMELINE_SWEEP_EVERY)  # the first sweep has not run yet: nothing more queued
+    assert sweeps.count() == 1
+    sweeps.update(status="SUCCESSFUL")
+    second_window = scheduler.swept_until
+    assert second_window > first_window
+    scheduler.tick(1000.0 + 2 * worker.TIMELINE_SWEEP_EVERY)
+    assert sweeps.count() == 2
+    newest = sweeps.order_by("-enqueued_at").first()
+    assert newest.args_kwargs["args"] == [(second_window - worker.TIMELINE_SWEEP_OVERLAP).isoformat()]

@@ -1,10 +1,9 @@
-"""The stored timeline figure: drawn after a submission (task), on the image request, or by warm_timelines;
-inlined only while it shows the current data; the page never waits for matplotlib."""
+"""The stored timeline figure: drawn by the worker's sweep of recent answers, on the image request, or by
+warm_timelines; inlined only while it shows the current data; the page never waits for matplotlib."""
 
 import subprocess
 import sys
 from datetime import timedelta
-from unittest import mock
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -57,32 +56,27 @@ def test_a_stale_figure_is_not_shown(login, nurse_a, answered):
     assert "<svg" not in body and "timeline.svg?v=" in body
 
 
-def test_a_submission_queues_the_redraw_after_commit(login, nurse_a, ann, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        submit(ann, "palliro-general", pain_worst="5")
-    assert len(callbacks) >= 1
-    assert TimelineFigure.objects.filter(patient=ann).exists()  # the test settings run tasks at once
-    body = login(nurse_a).get(f"/triage/patient/{ann.pk}/").content.decode()
+def test_the_sweep_draws_the_figures_of_patients_who_answered_since(login, nurse_a, answered, cas):
+    from palliro.triage.tasks import refresh_recent_timelines
+
+    since = (timezone.now() - timedelta(minutes=5)).isoformat()
+    assert refresh_recent_timelines.call(since) == 1  # ann answered a moment ago; cas never did
+    assert TimelineFigure.objects.filter(patient=answered).exists()
+    assert not TimelineFigure.objects.filter(patient=cas).exists()
+    body = login(nurse_a).get(f"/triage/patient/{answered.pk}/").content.decode()
     assert "<svg" in body and "<img src=" not in body
 
 
-def test_a_queue_failure_does_not_fail_the_submission(ann, django_capture_on_commit_callbacks):
-    from palliro.followup.models import Response
+def test_the_sweep_skips_figures_that_are_current_and_answers_before_its_window(answered):
+    from palliro.triage.tasks import refresh_recent_timelines
 
-    broken = mock.Mock(**{"enqueue.side_effect": RuntimeError("queue down")})
-    with mock.patch("palliro.triage.tasks.refresh_timeline_figure", broken):
-        with django_capture_on_commit_callbacks(execute=True):
-            response = submit(ann, "palliro-general", pain_worst="5")
-    assert Response.objects.filter(pk=response.pk, status="completed").exists()
-    assert broken.enqueue.called and not TimelineFigure.objects.filter(patient=ann).exists()
-
-
-def test_the_task_skips_a_figure_that_is_current(answered):
-    from palliro.triage.tasks import refresh_timeline_figure
-
-    assert refresh_timeline_figure.call(answered.pk) == 1
-    assert refresh_timeline_figure.call(answered.pk) == 0
-    assert refresh_timeline_figure.call(999999) == 0
+    since = (timezone.now() - timedelta(minutes=5)).isoformat()
+    assert refresh_recent_timelines.call(since) == 1
+    assert refresh_recent_timelines.call(since) == 0
+    later = (timezone.now() + timedelta(minutes=1)).isoformat()
+    submit(answered, "palliro-general", pain_worst="8")  # the figure is now stale, but answered before `later`
+    assert refresh_recent_timelines.call(later) == 0
+    assert refresh_recent_timelines.call(since) == 1
 
 
 def test_a_new_treatment_makes_the_figure_stale(answered):
@@ -160,24 +154,9 @@ def test_the_command_exits_2_on_bad_input(tmp_path):
     assert "Traceback" not in done.stderr and "--limit" in done.stderr
 
 
-DB_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-
-
-def test_a_database_queue_gets_the_task_inside_the_submission(ann, settings):
+def test_a_submission_writes_no_task_row(ann, settings):
     from django_tasks_db.models import DBTaskResult
 
-    settings.TASKS = DB_QUEUE
-    submit(ann, "palliro-general", pain_worst="5")  # no commit in this test: the row is there already
-    queued = DBTaskResult.objects.get(task_path="palliro.triage.tasks.refresh_timeline_figure")
-    assert queued.args_kwargs == {"args": [ann.pk], "kwargs": {}}
-
-
-def test_a_database_queue_failure_does_not_fail_the_submission(ann):
-    from palliro.followup.models import Response
-
-    broken = mock.Mock(**{"enqueue.side_effect": RuntimeError("queue down")})
-    with mock.patch("palliro.triage.tasks._queue_is_in_the_database", return_value=True), \
-            mock.patch("palliro.triage.tasks.refresh_timeline_figure", broken):
-        response = submit(ann, "palliro-general", pain_worst="5")
-    assert broken.enqueue.called
-    assert Response.objects.filter(pk=response.pk, status="completed").exists()
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    submit(ann, "palliro-general", pain_worst="5")
+    assert not DBTaskResult.objects.exists()  # the worker's sweep draws the figure, not a task per answer

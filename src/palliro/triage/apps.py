@@ -16,9 +16,6 @@ class TriageConfig(AppConfig):
     def ready(self):
         from palliro.followup.submission import response_completed
         from palliro.triage.services import on_response_completed
-        from palliro.triage.tasks import schedule_figure_refresh
 
         post_migrate.connect(_sync_rules, sender=self, dispatch_uid="palliro.triage.rules")
         response_completed.connect(on_response_completed, dispatch_uid="palliro.triage.alerts")
-        # Separate from alerting: it only queues the timeline figure's redraw (never draws in the request).
-        response_completed.connect(schedule_figure_refresh, dispatch_uid="palliro.triage.timeline_figure")

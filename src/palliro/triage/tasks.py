@@ -1,29 +1,28 @@
 """Background tasks: email the team about a new urgent alert; look for patients who stopped answering; draw
-the timeline figure after each new answer.
+the timeline figures of patients who answered recently.
 
 The email carries the pseudonym and a link only: names and answers stay behind the login.
 
 The timeline figure (matplotlib, 50–150 ms) is drawn here and stored in :class:`TimelineFigure`, keyed by a
 fingerprint of the data it shows, so the timeline page usually only reads it back. Whoever needs it first
-draws it: the task queued after a submission, the ``warm_timelines`` command for bulk-loaded data, or the
+draws it: the worker's periodic sweep of recent answers, the ``warm_timelines`` command for bulk-loaded data, or the
 figure request of a page that found no up-to-date copy.
 """
 
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
 from django.tasks import task
 from django.urls import reverse
 from django.utils import timezone
 
 from palliro.accounts.models import CARE_ROLES, Membership
-from palliro.clinic.models import Patient, Procedure, RTCourse
-from palliro.followup.models import Observation
+from palliro.clinic.models import Procedure, RTCourse
+from palliro.followup.models import Observation, Response, ResponseStatus
 from palliro.stats.plots import inline_svg
 from palliro.triage import plots
 from palliro.triage.models import Alert, TimelineFigure
@@ -164,33 +163,22 @@ def refresh_figures(patient_ids: list[int], *, force: bool = False) -> int:
     return len(drawn)
 
 
+#: Patients whose figures one sweep reads and redraws at a time.
+SWEEP_BATCH = 200
+
+
 @task
-def refresh_timeline_figure(patient_id: int) -> int:
-    """Draw the patient's timeline figure unless the stored one is current; returns 1 if drawn, else 0."""
-    if not Patient.objects.filter(pk=patient_id).exists():
-        return 0
-    return refresh_figures([patient_id])
+def refresh_recent_timelines(since: str) -> int:
+    """Redraw the out-of-date figures of the patients who answered at or after ``since`` (ISO 8601 time).
 
-
-def schedule_figure_refresh(sender, response, **kwargs):
-    """``response_completed`` receiver: queue the figure's redraw; never draws, so the submission stays fast.
-
-    With the database task queue the task row is written inside the submission's transaction: it commits
-    with the answer (no second commit per submission, which the submission throughput target cannot afford)
-    and disappears with it if the submission rolls back. Any other queue is called after the commit. Either
-    way a queue failure is logged and swallowed: the patient's answer must not fail because of a figure.
+    Run by ``palliro worker``'s scheduler every few seconds (``TIMELINE_SWEEP_EVERY``) rather than queued by
+    each submission: a task row per answer would be written inside the submission's transaction, which
+    costs the patient's "send" more than everything triage does there. The figure is a convenience, never
+    a record: a page that finds it out of date draws it on request. Returns how many figures it drew.
     """
-    patient_id = response.patient_id
-    if _queue_is_in_the_database():
-        try:
-            with transaction.atomic():  # a savepoint, so a failed insert leaves the submission intact
-                refresh_timeline_figure.enqueue(patient_id)
-        except Exception:
-            log.exception("could not queue the timeline figure of patient %s", patient_id)
-    else:
-        transaction.on_commit(lambda: refresh_timeline_figure.enqueue(patient_id), robust=True)
-
-
-def _queue_is_in_the_database() -> bool:
-    backend = type(refresh_timeline_figure.get_backend())
-    return backend.__module__.startswith("django_tasks_db") and backend.__name__ == "DatabaseBackend"
+    start = datetime.fromisoformat(since)
+    patient_ids = sorted(set(
+        Response.objects.filter(status=ResponseStatus.COMPLETED, submitted_at__gte=start)
+        .values_list("patient_id", flat=True)
+    ))
+    return sum(refresh_figures(patient_ids[i:i + SWEEP_BATCH]) for i in range(0, len(patient_ids), SWEEP_BATCH))

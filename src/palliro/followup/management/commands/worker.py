@@ -1,18 +1,21 @@
 """``palliro worker``: the background task worker plus the scheduler that feeds it.
 
-One process is enough: a scheduler thread enqueues ``dispatch_due_invitations`` every ``--every`` seconds (if
-one is not already waiting) and the main thread runs django_tasks_db's worker loop, which runs it and every
-other enqueued task. Several workers may run side by side: a duplicate pass is harmless because each
+One process is enough: a scheduler thread enqueues ``dispatch_due_invitations`` every ``--every`` seconds,
+the non-response check hourly and the timeline figure sweep every 15 seconds (each only if one is not
+already waiting), and the main thread runs django_tasks_db's worker loop, which runs them and every other
+enqueued task. Several workers may run side by side: a duplicate pass is harmless because each
 invitation is locked and its state re-read before anything is sent.
 """
 
 import logging
 import threading
 import time
+from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections, connection
 from django.tasks import task_backends
+from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from palliro.followup.tasks import CadenceError, dispatch_due_invitations, reminder_days
@@ -30,14 +33,14 @@ def _seconds(value: str, name: str, minimum: float) -> float:
     return number
 
 
-def enqueue_if_idle(task) -> bool:
+def enqueue_if_idle(task, *args) -> bool:
     """Enqueue one run of ``task`` unless one is already waiting to run; returns whether it enqueued."""
     from django_tasks_db.models import DBTaskResult
 
     waiting = DBTaskResult.objects.ready().filter(task_path=task.module_path).exists()
     if waiting:
         return False
-    task.enqueue()
+    task.enqueue(*args)
     return True
 
 
@@ -47,6 +50,14 @@ def enqueue_dispatch_if_idle() -> bool:
 
 #: The non-response rule looks for missed questionnaires; once an hour is soon enough and cheap.
 NON_RESPONSE_EVERY = 3600.0
+#: Seconds between sweeps that redraw the timeline figures of patients who answered meanwhile.
+TIMELINE_SWEEP_EVERY = 15.0
+#: Each sweep also looks this far before the previous one: a submission commits a little after the
+#: submitted_at it records, and a sweep must not miss it.
+TIMELINE_SWEEP_OVERLAP = timedelta(minutes=2)
+#: The first sweep after the worker starts covers answers given while it was not running, up to this far back
+#: (older figures are drawn when a page asks for them).
+TIMELINE_SWEEP_START = timedelta(hours=1)
 
 
 class Scheduler(threading.Thread):
@@ -54,22 +65,36 @@ class Scheduler(threading.Thread):
         super().__init__(name="palliro-scheduler", daemon=True)
         self.every = every
         self.stopped = threading.Event()
+        self.last_dispatch = self.last_non_response = self.last_sweep = float("-inf")
+        self.swept_until = timezone.now() - TIMELINE_SWEEP_START
+
+    def tick(self, now: float) -> None:
+        """Enqueue every job that is due at ``now`` (a ``time.monotonic()`` reading)."""
+        from palliro.triage.tasks import check_non_response, refresh_recent_timelines
+
+        if now - self.last_dispatch >= self.every:
+            enqueue_dispatch_if_idle()
+            self.last_dispatch = now
+        if now - self.last_non_response >= NON_RESPONSE_EVERY:
+            enqueue_if_idle(check_non_response)
+            self.last_non_response = now
+        if now - self.last_sweep >= TIMELINE_SWEEP_EVERY:
+            started = timezone.now()
+            since = (self.swept_until - TIMELINE_SWEEP_OVERLAP).isoformat()
+            # While a sweep is still waiting, the window stays open: the next one starts from the older time.
+            if enqueue_if_idle(refresh_recent_timelines, since):
+                self.swept_until = started
+            self.last_sweep = now
 
     def run(self):
-        from palliro.triage.tasks import check_non_response
-
-        last_non_response = float("-inf")
         while not self.stopped.is_set():
             close_old_connections()
             try:
-                enqueue_dispatch_if_idle()
-                if time.monotonic() - last_non_response >= NON_RESPONSE_EVERY:
-                    enqueue_if_idle(check_non_response)
-                    last_non_response = time.monotonic()
+                self.tick(time.monotonic())
             except Exception:
                 # A database hiccup must not kill the scheduler: the next tick tries again.
                 logger.exception("Could not enqueue the scheduled follow-up tasks")
-            self.stopped.wait(self.every)
+            self.stopped.wait(min(self.every, TIMELINE_SWEEP_EVERY))
         connection.close()
 
 
