@@ -19,6 +19,21 @@ def env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_int(name: str, default: int, minimum: int = 0) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = None
+    if number is None or number < minimum:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"{name} must be a whole number of at least {minimum}, got {value!r}")
+    return number
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -104,8 +119,14 @@ def database_config() -> dict:
     if url:
         config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")))
         if config["ENGINE"] == "django.db.backends.postgresql":
-            config.setdefault("OPTIONS", {})
+            options = config.setdefault("OPTIONS", {})
             config["CONN_HEALTH_CHECKS"] = True
+            # Parameters bound in the server, and a statement run this many times on one connection prepared
+            # once: the server then skips parsing and planning it (the link lookup's join alone took 0.6 ms to
+            # plan; bench/README.md). 0 turns preparing off, as a transaction-mode pooler may need.
+            threshold = env_int("PALLIRO_PG_PREPARE_THRESHOLD", 2, minimum=0)
+            if threshold:
+                options.update(server_side_binding=True, prepare_threshold=threshold)
         return config
     # The default database lives in the data directory, which must exist before Django connects.
     DATA_DIR.mkdir(parents=True, exist_ok=True)
