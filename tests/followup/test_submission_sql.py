@@ -113,3 +113,21 @@ def test_a_repeated_submission_id_breaks_the_constraint(write, invitation, cas):
     other.refresh_from_db()
     assert other.state == InvitationState.SCHEDULED  # nothing of the failed write remains
     assert Observation.objects.count() == len(ROWS)
+
+
+def test_deleting_a_patient_still_deletes_their_observations(invitation):
+    # Observation.patient has no database constraint (see the model): Django's CASCADE does the work.
+    from palliro.followup.models import Invitation
+
+    response = submission_sql.write_submission(
+        connection, new=dict(invitation=invitation, patient=invitation.patient, instrument=invitation.instrument,
+                             respondent="patient", proxy=None),
+        completed=dict(questionnaire_response=None, answers={}, status=ResponseStatus.COMPLETED,
+                       submission_id=uuid.uuid4(), language="en", entered_by=None, submitted_at=timezone.now(),
+                       replaces=None),
+        now=timezone.now(), invitation_id=invitation.pk, observations=ROWS)
+    assert Observation.objects.filter(response=response).count() == len(ROWS)
+    Response.objects.filter(pk=response.pk).update(invitation=None)  # invitations PROTECT their responses
+    Invitation.objects.filter(pk=invitation.pk).delete()
+    invitation.patient.delete()
+    assert not Observation.objects.exists() and not Response.objects.exists()
