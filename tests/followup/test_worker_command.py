@@ -88,3 +88,31 @@ def test_the_scheduler_sweeps_timelines_from_where_the_last_sweep_began(settings
     assert sweeps.count() == 2
     newest = sweeps.order_by("-enqueued_at").first()
     assert newest.args_kwargs["args"] == [(second_window - worker.TIMELINE_SWEEP_OVERLAP).isoformat()]
+
+
+@pytest.mark.django_db
+def test_old_finished_task_results_are_pruned_and_recent_or_waiting_ones_kept(settings):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+    from palliro.followup import tasks
+    from palliro.followup.management.commands import worker
+    from palliro.triage.tasks import check_non_response
+
+    now = timezone.now()
+    ages = {"old-ok": ("SUCCESSFUL", 15), "new-ok": ("SUCCESSFUL", 13), "old-failed": ("FAILED", 91),
+            "failed": ("FAILED", 30), "waiting": ("READY", None)}
+    ids = {}
+    for name, (status, days) in ages.items():
+        result = check_non_response.enqueue()
+        ids[name] = result.id
+        DBTaskResult.objects.filter(id=result.id).update(
+            status=status, finished_at=None if days is None else now - timedelta(days=days))
+    assert tasks.prune_task_results.call() == 2
+    assert {str(pk) for pk in DBTaskResult.objects.values_list("id", flat=True)} == {
+        ids["new-ok"], ids["failed"], ids["waiting"]}
+
+    scheduler = worker.Scheduler(every=60)
+    scheduler.tick(5000.0)
+    assert DBTaskResult.objects.filter(task_path=tasks.prune_task_results.module_path).count() == 1

@@ -164,3 +164,23 @@ def dispatch_due_invitations() -> dict:
 @task
 def send_invitation(invitation_id: int) -> str:
     return send_now(invitation_id)
+
+
+#: Finished task results are kept this long for diagnosis, failed ones longer; then the worker deletes them.
+KEEP_SUCCESSFUL_TASKS = timedelta(days=14)
+KEEP_FAILED_TASKS = timedelta(days=90)
+
+
+@task
+def prune_task_results() -> int:
+    """Delete finished task results past their keeping time; returns how many (enqueued daily by the worker).
+
+    The worker's periodic passes alone leave thousands of finished rows a day in the task table.
+    """
+    from django_tasks_db.models import DBTaskResult
+
+    now = timezone.now()
+    old = Q(status="SUCCESSFUL", finished_at__lt=now - KEEP_SUCCESSFUL_TASKS) | Q(
+        status="FAILED", finished_at__lt=now - KEEP_FAILED_TASKS)
+    deleted, _ = DBTaskResult.objects.filter(old).delete()
+    return deleted

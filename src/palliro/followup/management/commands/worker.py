@@ -1,8 +1,8 @@
 """``palliro worker``: the background task worker plus the scheduler that feeds it.
 
 One process is enough: a scheduler thread enqueues ``dispatch_due_invitations`` every ``--every`` seconds,
-the non-response check hourly and the timeline figure sweep every 15 seconds (each only if one is not
-already waiting), and the main thread runs django_tasks_db's worker loop, which runs them and every other
+the non-response check hourly, the timeline figure sweep every 15 seconds and the pruning of old task results
+daily (each only if one is not already waiting), and the main thread runs django_tasks_db's worker loop, which runs them and every other
 enqueued task. Several workers may run side by side: a duplicate pass is harmless because each
 invitation is locked and its state re-read before anything is sent.
 """
@@ -50,6 +50,8 @@ def enqueue_dispatch_if_idle() -> bool:
 
 #: The non-response rule looks for missed questionnaires; once an hour is soon enough and cheap.
 NON_RESPONSE_EVERY = 3600.0
+#: Finished task results are pruned once a day (followup.tasks.prune_task_results).
+PRUNE_EVERY = 86400.0
 #: Seconds between sweeps that redraw the timeline figures of patients who answered meanwhile.
 TIMELINE_SWEEP_EVERY = 15.0
 #: Each sweep also looks this far before the previous one: a submission commits a little after the
@@ -65,11 +67,12 @@ class Scheduler(threading.Thread):
         super().__init__(name="palliro-scheduler", daemon=True)
         self.every = every
         self.stopped = threading.Event()
-        self.last_dispatch = self.last_non_response = self.last_sweep = float("-inf")
+        self.last_dispatch = self.last_non_response = self.last_sweep = self.last_prune = float("-inf")
         self.swept_until = timezone.now() - TIMELINE_SWEEP_START
 
     def tick(self, now: float) -> None:
         """Enqueue every job that is due at ``now`` (a ``time.monotonic()`` reading)."""
+        from palliro.followup.tasks import prune_task_results
         from palliro.triage.tasks import check_non_response, refresh_recent_timelines
 
         if now - self.last_dispatch >= self.every:
@@ -78,6 +81,9 @@ class Scheduler(threading.Thread):
         if now - self.last_non_response >= NON_RESPONSE_EVERY:
             enqueue_if_idle(check_non_response)
             self.last_non_response = now
+        if now - self.last_prune >= PRUNE_EVERY:
+            enqueue_if_idle(prune_task_results)
+            self.last_prune = now
         if now - self.last_sweep >= TIMELINE_SWEEP_EVERY:
             started = timezone.now()
             since = (self.swept_until - TIMELINE_SWEEP_OVERLAP).isoformat()
