@@ -93,12 +93,19 @@ _LINK_MODELS = (
 @functools.cache
 def _find_invitation_sql(alias: str) -> str:
     qn = connections[alias].ops.quote_name
-    table = {name: qn(model._meta.db_table) for name, model, _ in _LINK_MODELS}
+    models = {name: model for name, model, _ in _LINK_MODELS}
+    table = {name: qn(model._meta.db_table) for name, model in models.items()}
+
+    def col(name: str, field: str) -> str:
+        return f"{name}.{qn(models[name]._meta.get_field(field).column)}"
+
     return (
         f"SELECT {', '.join(select_columns(model, name, names) for name, model, names in _LINK_MODELS)} "
-        f"FROM {table['i']} i JOIN {table['p']} p ON p.id = i.patient_id JOIN {table['s']} s ON s.id = p.site_id "
-        f"JOIN {table['q']} q ON q.id = i.instrument_id LEFT JOIN {table['x']} x ON x.id = i.proxy_id "
-        f"WHERE i.{qn('token_hash')} = %s"
+        f"FROM {table['i']} i JOIN {table['p']} p ON {col('p', 'id')} = {col('i', 'patient')} "
+        f"JOIN {table['s']} s ON {col('s', 'id')} = {col('p', 'site')} "
+        f"JOIN {table['q']} q ON {col('q', 'id')} = {col('i', 'instrument')} "
+        f"LEFT JOIN {table['x']} x ON {col('x', 'id')} = {col('i', 'proxy')} "
+        f"WHERE {col('i', 'token_hash')} = %s"
     )
 
 
