@@ -1,0 +1,161 @@
+"""Loading shortcuts of the cohort report give what the straightforward queries give.
+
+* Proxy pairs from one self-join: the last own answer of the day and the last proxy answer of the day win,
+  as in the raw-row reference (:func:`palliro.research.endpoints.proxy_pairs` on every stored answer).
+* OMED with the site's conversion table looked up from the sites: per record as :func:`record_omed` with
+  ``patient.site.omed_table``, for the patients with a pain or diary answer (the only ones looked up).
+* The frame by patients from courses read without the default ordering: equal to the frame built from
+  the ordered rows.
+"""
+
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from palliro.accounts.access import StaffContext
+from palliro.clinic.analgesia import record_omed
+from palliro.clinic.models import AnalgesicRecord, RTCourse
+from palliro.followup.models import Observation, Response
+from palliro.instruments.models import Instrument
+from palliro.research.cohort import (
+    COURSE_FIELDS,
+    DATE_FIELDS,
+    PATIENT_FIELDS,
+    build_frame,
+    cohort_courses,
+    cohort_frame,
+    fetch_rows,
+)
+from palliro.research.endpoints import EndpointData, load_endpoint_data, proxy_pairs
+from tests.conftest import make_patient
+
+DAY0 = date(2025, 3, 3)
+
+
+def _instrument(code):
+    return Instrument.objects.create(code=code, version="1", title=code, kind="palliro", resource={})
+
+
+def _store(patient, instrument, respondent, at, values):
+    response = Response.objects.create(patient=patient, instrument=instrument, submitted_at=at)
+    Observation.objects.bulk_create(
+        Observation(patient=patient, response=response, code=code, value=v, observed_at=at, respondent=respondent)
+        for code, v in values.items()
+    )
+
+
+def _at(day_offset, hour, minute=0):
+    d = DAY0 + timedelta(days=day_offset)
+    return datetime(d.year, d.month, d.day, hour, minute, tzinfo=UTC)
+
+
+def _raw(ids) -> EndpointData:
+    rows = Observation.objects.filter(patient_id__in=ids).values_list(
+        "patient_id", "code", "value", "respondent", "response__invitation__step_label", "observed_at")
+    obs = pd.DataFrame.from_records(list(rows), columns=["patient_id", "code", "value", "respondent", "step_label",
+                                                         "day"])
+    obs["day"] = pd.to_datetime(obs["day"], utc=True).dt.tz_convert(None).dt.normalize()
+    for col in ("code", "respondent", "step_label"):
+        obs[col] = obs[col].astype("category")
+    empty = pd.DataFrame(columns=["patient_id", "day", "mg"])
+    return EndpointData(obs, empty, pd.DataFrame(columns=["patient_id", "step_label", "state", "due"]))
+
+
+def _course(patient, first, course_id_hint=0, **extra):
+    return RTCourse.objects.create(patient=patient, indication="pain", target_region="femur", technique="conventional",
+                                   total_dose_gy=8 if course_id_hint % 2 else 20,
+                                   fractions_planned=1 if course_id_hint % 2 else 5, first_fraction_date=first,
+                                   last_fraction_date=first, fractions_delivered=1, **extra)
+
+
+@pytest.mark.django_db
+def test_proxy_self_join_keeps_the_last_answers_of_the_day(site_a):
+    general, proxy = _instrument("palliro-general"), _instrument("palliro-general-proxy")
+    rng = np.random.default_rng(5)
+    for i in range(8):
+        p = make_patient(site_a, f"X-{i:03d}", f"Join{i}", f"Self{i}")
+        _course(p, DAY0)
+        for day in range(4):
+            # Own answers twice on some days (later one wins), twice at the same instant on others (higher id
+            # wins), proxy answers twice on some days, and proxy days without own answers.
+            for k in range(int(rng.integers(0, 3))):
+                hour = 9 if rng.random() < 0.3 else 8 + 2 * k
+                _store(p, general, "patient", _at(day, hour), {
+                    "palliro-general/mood": float(rng.integers(0, 11)),
+                    "palliro-general/pain-worst": float(rng.integers(0, 11))})
+            for k in range(int(rng.integers(0, 3))):
+                _store(p, proxy, "proxy", _at(day, 12 + k, int(rng.integers(0, 2))), {
+                    "palliro-general-proxy/mood": float(rng.integers(0, 11)),
+                    "palliro-general-proxy/pain-worst": float(rng.integers(0, 11))})
+        # Just before and just after midnight UTC: different days.
+        _store(p, general, "patient", _at(5, 23, 59), {"palliro-general/mood": 4.0})
+        _store(p, proxy, "proxy", _at(6, 0, 1), {"palliro-general-proxy/mood": 5.0})
+    ids = list(RTCourse.objects.values_list("patient_id", flat=True))
+    want = proxy_pairs(_raw(ids))
+    assert len(want) >= 20
+    for arg in (ids, RTCourse.objects.values("patient_id")):
+        got = proxy_pairs(load_endpoint_data(arg))
+        pd.testing.assert_frame_equal(got.astype({"day": "datetime64[ns]"}), want.astype({"day": "datetime64[ns]"}),
+                                      check_exact=True, check_dtype=False)
+
+
+@pytest.mark.django_db
+def test_omed_uses_each_patients_site_table(site_a, site_b):
+    site_b.omed_table = "BNF"
+    site_b.save()
+    assert site_a.omed_table != site_b.omed_table
+    rng = np.random.default_rng(2)
+    drugs = [("morphine", "mg", "oral"), ("oxycodone", "mg", "oral"), ("fentanyl", "mcg/h", "transdermal"),
+             ("paracetamol", "mg", "oral"), ("unknownol", "mg", "oral")]
+    general, diary = _instrument("palliro-general"), _instrument("palliro-pain-diary")
+    answered = set()
+    for i in range(14):
+        p = make_patient(site_a if i % 2 else site_b, f"O-{i:03d}", f"Omed{i}", f"Site{i}")
+        _course(p, DAY0)
+        # OMED is loaded for patients with a pain or diary answer (patient or proxy) only.
+        if i % 7 in (1, 2, 4, 5):
+            _store(p, general, "patient", _at(1, 9), {"palliro-general/pain-worst": 5.0})
+            answered.add(p.id)
+        elif i % 7 == 3:
+            _store(p, diary, "patient", _at(2, 9), {"palliro-pain-diary/diary-pain-worst": 4.0})
+            answered.add(p.id)
+        elif i % 7 == 6:
+            _store(p, general, "patient", _at(1, 9), {"palliro-general/sleep": 5.0})
+        for _ in range(int(rng.integers(1, 7))):
+            drug, unit, route = drugs[int(rng.integers(0, len(drugs)))]
+            AnalgesicRecord.objects.create(patient=p, recorded_on=DAY0 - timedelta(days=int(rng.integers(0, 4))),
+                                           drug=drug, dose=float(rng.choice([5, 10, 12.5, 25, 30])), unit=unit,
+                                           route=route, doses_per_day=int(rng.integers(1, 5)))
+    got = load_endpoint_data(list(RTCourse.objects.values_list("patient_id", flat=True))).omed
+    want = {}
+    records = AnalgesicRecord.objects.filter(patient_id__in=answered).select_related("patient__site")
+    for r in records.order_by("patient_id", "recorded_on", "id"):
+        mg = record_omed(r.drug, r.dose, r.unit, r.route, r.doses_per_day, r.patient.site.omed_table).mg_per_day
+        key = (r.patient_id, pd.Timestamp(r.recorded_on))
+        want[key] = want.get(key, 0.0) + (np.nan if mg is None else mg)
+    assert len(got) == len(want) and set(got["patient_id"]) == answered
+    for pid, day, mg in got[["patient_id", "day", "mg"]].itertuples(index=False):
+        ref = want[(pid, pd.Timestamp(day))]
+        assert (np.isnan(mg) and np.isnan(ref)) or abs(mg - ref) <= 1e-9 * max(1.0, abs(ref))
+    assert got["mg"].isna().any() and got["mg"].notna().any()
+
+
+@pytest.mark.django_db
+def test_frame_by_patients_does_not_depend_on_the_row_order(site_a, make_cohort):
+    rng = np.random.default_rng(9)
+    for i in range(30):
+        p = make_patient(site_a, f"F-{i:03d}", f"Frame{i}", f"Order{i}", birth_date=date(1950, 1, 1))
+        for k in range(int(rng.integers(1, 4))):
+            first = None if rng.random() < 0.2 else DAY0 + timedelta(days=int(rng.integers(0, 3)))
+            _course(p, first, k)
+    staff = StaffContext(frozenset({site_a.id}), frozenset(), frozenset({"clinician"}))
+    for unit in ("patients", "courses"):
+        cohort = make_cohort(site_a, name=f"order-{unit}", unit=unit)
+        got = cohort_frame(cohort, staff)
+        rows = fetch_rows(cohort_courses(cohort, staff), COURSE_FIELDS + PATIENT_FIELDS, as_text=DATE_FIELDS)
+        for order in (rows, rows[::-1]) if unit == "patients" else (rows,):
+            want = build_frame(list(order), [], unit)
+            assert (got.n_courses_matched, got.n_without_follow_up) == (want.n_courses_matched, want.n_without_follow_up)
+            pd.testing.assert_frame_equal(got.frame, want.frame, check_exact=True)
