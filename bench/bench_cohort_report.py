@@ -7,8 +7,8 @@ about half an hour to generate and hold ~12 million observations), then times, i
 
 * ``cohort_frame`` — the pseudonymised frame (two queries),
 * ``load_endpoint_data`` — the cohort's pain and diary answers, QoL answers summed per patient, code and
-  time point in the database, same-day patient/proxy pairs found in the database, analgesics and
-  invitations (seven queries),
+  time point in the database, same-day patient/proxy pairs found in the database (one self-join), the
+  analgesics of the patients with a pain or diary answer, sites' OMED tables and invitations (seven queries),
 * ``build_report`` — every section: KM overall and by group with survival at 4 times and the at-risk
   table, log-rank, Cox (age + male), regimen chi-square, not-completed share, 30-day mortality, pathway
   times, prognostic validation (Harrell's C + calibration per model), proportions, endpoints.

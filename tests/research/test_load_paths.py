@@ -159,3 +159,15 @@ def test_frame_by_patients_does_not_depend_on_the_row_order(site_a, make_cohort)
             want = build_frame(list(order), [], unit)
             assert (got.n_courses_matched, got.n_without_follow_up) == (want.n_courses_matched, want.n_without_follow_up)
             pd.testing.assert_frame_equal(got.frame, want.frame, check_exact=True)
+
+
+def test_days_from_text_dates_and_aware_datetimes_agree():
+    from palliro.research.endpoints import _day
+
+    rng = np.random.default_rng(4)
+    moments = [datetime(2024, 1, 1, tzinfo=UTC) + timedelta(minutes=int(m)) for m in rng.integers(0, 90 * 1440, 500)]
+    want = _day(pd.Series(moments, dtype=object))
+    for values in ([m.date() for m in moments], [m.strftime("%Y-%m-%d") for m in moments]):
+        got = _day(pd.Series(values, dtype=object))
+        pd.testing.assert_series_equal(got, want, check_exact=True)
+    assert str(want.dtype) == "datetime64[ns]" and (want == want.dt.normalize()).all()

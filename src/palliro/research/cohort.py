@@ -32,13 +32,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 from django.db import connection
 from django.db.models import Exists, Min, OuterRef, Q, TextField
-from django.db.models.functions import Cast, Substr
+from django.db.models.functions import Cast, Substr, TruncDate
 
 from palliro.clinic import choices
 from palliro.clinic.models import Episode, RTCourse
@@ -227,10 +228,17 @@ def fetch_rows(
 
     On SQLite the ``as_text`` date/time fields are read as their stored text and the ``as_day`` datetime
     fields as the date part of it (stored in UTC): the driver would otherwise parse each value in Python
-    (the declared type triggers a converter even on a raw cursor). Other databases return both as is.
+    (the declared type triggers a converter even on a raw cursor). Other databases return ``as_text``
+    fields as is and ``as_day`` fields as the UTC date (a ``date``).
     """
     if (as_text or as_day) and connection.vendor == "sqlite":
         exprs = {f: Cast(f, TextField()) for f in as_text} | {f: Substr(Cast(f, TextField()), 1, 10) for f in as_day}
+    elif as_day:
+        # The UTC day as a date: the driver builds a time-zone aware datetime per row much more slowly.
+        exprs = {f: TruncDate(f, tzinfo=UTC) for f in as_day}
+    else:
+        exprs = {}
+    if exprs:
         names = {f: f"_raw_{i}" for i, f in enumerate(exprs)}
         queryset = queryset.annotate(**{names[f]: expr for f, expr in exprs.items()})
         fields = tuple(names.get(f, f) for f in fields)

@@ -28,7 +28,7 @@ code and invitation) and proxy agreement as the already paired same-day answers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, date, datetime
 
 import numpy as np
 import pandas as pd
@@ -113,10 +113,13 @@ def _utc_naive(values: pd.Series) -> pd.Series:
 
 
 def _day(values: pd.Series) -> pd.Series:
-    """Calendar day (UTC) as midnight timestamps from "YYYY-MM-DD" text (SQLite) or aware datetimes."""
-    if len(values) and isinstance(values.iloc[0], str):
+    """Calendar day (UTC) as midnight timestamps from "YYYY-MM-DD" text (SQLite), dates (the UTC day, from
+    PostgreSQL) or aware datetimes."""
+    first = values.iloc[0] if len(values) else None
+    if isinstance(first, str) or (isinstance(first, date) and not isinstance(first, datetime)):
         codes, distinct = pd.factorize(values)  # a few hundred distinct days: parse each once
-        parsed = pd.to_datetime(pd.Series(distinct), format="%Y-%m-%d").to_numpy()
+        parsed = pd.to_datetime(pd.Series(distinct, dtype=object), format="%Y-%m-%d" if isinstance(first, str)
+                                else None).to_numpy(dtype="datetime64[ns]")
         return pd.Series(parsed[codes], index=values.index)
     return _utc_naive(values).dt.normalize()
 
