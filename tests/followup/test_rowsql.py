@@ -57,3 +57,13 @@ def test_row_instance_converts_columns_named_in_any_order(invitation):
     assert found.due_at.tzinfo is not None
     found.refresh_from_db(fields=["step_label"])  # deferred fields load on demand
     assert found.step_label == invitation.step_label
+
+
+def test_update_rows_returns_rows_without_returning_support(invitation, monkeypatch):
+    monkeypatch.setattr(connection.features, "can_return_columns_from_insert", False)
+    [changed] = update_rows(Invitation, {"reminders_sent": 3}, {"id": invitation.pk},
+                            returning=("id", "reminders_sent"))
+    assert (changed.pk, changed.reminders_sent) == (invitation.pk, 3)
+    invitation.refresh_from_db()
+    assert invitation.reminders_sent == 3
+    assert update_rows(Invitation, {"reminders_sent": 4}, {"id": invitation.pk + 1000}, returning=("id",)) == []

@@ -113,13 +113,28 @@ def update_rows(model, values: dict, where: dict, *, returning: tuple[str, ...] 
         f"UPDATE {qn(model._meta.db_table)} SET {', '.join(f'{qn(f.column)} = %s' for f in set_fields)} "
         f"WHERE {' AND '.join(f'{qn(f.column)} = %s' for f in where_fields)}"
     )
-    params = prep(set_fields, values.values(), connection) + prep(where_fields, where.values(), connection)
+    where_params = prep(where_fields, where.values(), connection)
+    params = prep(set_fields, values.values(), connection) + where_params
+    columns = ", ".join(qn(f.column) for f in fields_of(model, returning))
     with connection.cursor() as cursor:
         if not returning:
             cursor.execute(sql, params)
             return cursor.rowcount
-        cursor.execute(f"{sql} RETURNING {', '.join(qn(f.column) for f in fields_of(model, returning))}", params)
-        return [row_instance(model, returning, row, connection) for row in cursor.fetchall()]
+        if connection.features.can_return_columns_from_insert:  # RETURNING, also on UPDATE (SQLite >= 3.35)
+            cursor.execute(f"{sql} RETURNING {columns}", params)
+            rows = cursor.fetchall()
+        else:
+            # Older SQLite: read, then update, inside the caller's transaction, which on SQLite holds the write
+            # lock from BEGIN IMMEDIATE, so no other writer can change the rows in between.
+            cursor.execute(f"SELECT {columns} FROM {qn(model._meta.db_table)} WHERE "
+                           f"{' AND '.join(f'{qn(f.column)} = %s' for f in where_fields)}", where_params)
+            rows = cursor.fetchall()
+            cursor.execute(sql, params)
+    found = [row_instance(model, returning, row, connection) for row in rows]
+    for instance in found:  # returned fields that the update sets have their new values, as with RETURNING
+        for name in set(returning) & set(values):
+            setattr(instance, name, values[name])
+    return found
 
 
 def select_columns(model, alias: str, names: tuple[str, ...]) -> str:
