@@ -17,7 +17,7 @@ from django.utils import timezone
 from palliro.accounts.models import Site
 from palliro.clinic.models import Patient, Proxy
 from palliro.followup.models import Invitation, InvitationState, LinkFailure, hash_token
-from palliro.followup.rowsql import row_instance, select_columns
+from palliro.followup.rowsql import concrete_names, row_instance, select_columns
 from palliro.instruments.models import Instrument
 
 #: Failures (unknown token, wrong year of birth) from one address before it is refused for a while.
@@ -75,18 +75,14 @@ def record_failure(request) -> None:
     LinkFailure.objects.create(ip_address=client_address(request))
 
 
-def _names(model, skip=()) -> tuple[str, ...]:
-    return tuple(f.name for f in model._meta.concrete_fields if f.name not in skip)
-
-
 # The instrument's FHIR resource (up to ~185 kB of JSON) stays deferred: Instrument.questionnaire() parses it
 # once per process and version and reads it on its own only on that first call.
 _LINK_MODELS = (
-    ("i", Invitation, _names(Invitation)),
-    ("p", Patient, _names(Patient)),
-    ("s", Site, _names(Site)),
-    ("x", Proxy, _names(Proxy)),
-    ("q", Instrument, _names(Instrument, skip=("resource",))),
+    ("i", Invitation, concrete_names(Invitation)),
+    ("p", Patient, concrete_names(Patient)),
+    ("s", Site, concrete_names(Site)),
+    ("x", Proxy, concrete_names(Proxy)),
+    ("q", Instrument, concrete_names(Instrument, skip=("resource",))),
 )
 
 

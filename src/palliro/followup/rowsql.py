@@ -23,6 +23,11 @@ def fields_of(model, names):
     return [model._meta.get_field(name) for name in names]
 
 
+def concrete_names(model, skip=()) -> tuple[str, ...]:
+    """The names of the model's concrete fields, in the model's order (what a row holds)."""
+    return tuple(f.name for f in model._meta.concrete_fields if f.name not in skip)
+
+
 def prep(fields, values, connection) -> list:
     """Each value as the database takes it for its field (what ``save()`` sends)."""
     out = []
@@ -109,10 +114,9 @@ def update_rows(model, values: dict, where: dict, *, returning: tuple[str, ...] 
     connection = _connection(model)
     set_fields, where_fields = fields_of(model, values), fields_of(model, where)
     qn = connection.ops.quote_name
-    sql = (
-        f"UPDATE {qn(model._meta.db_table)} SET {', '.join(f'{qn(f.column)} = %s' for f in set_fields)} "
-        f"WHERE {' AND '.join(f'{qn(f.column)} = %s' for f in where_fields)}"
-    )
+    condition = " AND ".join(f"{qn(f.column)} = %s" for f in where_fields)
+    assignments = ", ".join(f"{qn(f.column)} = %s" for f in set_fields)
+    sql = f"UPDATE {qn(model._meta.db_table)} SET {assignments} WHERE {condition}"
     where_params = prep(where_fields, where.values(), connection)
     params = prep(set_fields, values.values(), connection) + where_params
     columns = ", ".join(qn(f.column) for f in fields_of(model, returning))
@@ -126,8 +130,7 @@ def update_rows(model, values: dict, where: dict, *, returning: tuple[str, ...] 
         else:
             # Older SQLite: read, then update, inside the caller's transaction, which on SQLite holds the write
             # lock from BEGIN IMMEDIATE, so no other writer can change the rows in between.
-            cursor.execute(f"SELECT {columns} FROM {qn(model._meta.db_table)} WHERE "
-                           f"{' AND '.join(f'{qn(f.column)} = %s' for f in where_fields)}", where_params)
+            cursor.execute(f"SELECT {columns} FROM {qn(model._meta.db_table)} WHERE {condition}", where_params)
             rows = cursor.fetchall()
             cursor.execute(sql, params)
     found = [row_instance(model, returning, row, connection) for row in rows]
@@ -138,7 +141,7 @@ def update_rows(model, values: dict, where: dict, *, returning: tuple[str, ...] 
 
 
 def select_columns(model, alias: str, names: tuple[str, ...]) -> str:
-    """``alias.col AS ...`` list for ``names`` of ``model``, to read rows back with :func:`row_instance`."""
+    """``alias.column, ...`` for ``names`` of ``model``, to read rows back with :func:`row_instance`."""
     qn = _connection(model).ops.quote_name
     return ", ".join(f"{alias}.{qn(f.column)}" for f in fields_of(model, names))
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from django.db import connections, router, transaction
 
 from palliro.core.rules import Rule, load_rules, parse_rules
-from palliro.followup.rowsql import row_instance, select_columns
+from palliro.followup.rowsql import concrete_names, fields_of, row_instance, select_columns
 from palliro.triage.models import AlertRule
 
 SHIPPED_RULES = Path(__file__).parent / "data" / "rules.json"
@@ -37,7 +37,7 @@ def sync_shipped_rules() -> int:
     return written
 
 
-_RULE_FIELDS = tuple(f.name for f in AlertRule._meta.concrete_fields)
+_RULE_FIELDS = concrete_names(AlertRule)
 
 
 def rules_in_force() -> list[tuple[AlertRule, Rule]]:
@@ -50,10 +50,11 @@ def rules_in_force() -> list[tuple[AlertRule, Rule]]:
     """
     connection = connections[router.db_for_read(AlertRule)]
     qn = connection.ops.quote_name
+    active, code = (qn(f.column) for f in fields_of(AlertRule, ("active", "code")))
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {select_columns(AlertRule, 'r', _RULE_FIELDS)} FROM {qn(AlertRule._meta.db_table)} r "
-            f"WHERE r.{qn('active')} = %s ORDER BY r.{qn('code')}", [True],
+            f"WHERE r.{active} = %s ORDER BY r.{code}", [True],
         )
         raw_rows = cursor.fetchall()
     out = []

@@ -23,6 +23,7 @@ from palliro.followup.models import (
     Response,
     ResponseStatus,
 )
+from palliro.followup.rowsql import fields_of
 from palliro.triage.models import OPEN_STATES, SEVERITY_RANK, Alert, AlertNote, AlertState, Outcome
 from palliro.triage.rules_io import rules_in_force
 
@@ -63,9 +64,12 @@ def _baseline(response: Response, items: set[str]) -> dict[str, float]:
     code = response.instrument.code
     connection = connections[router.db_for_read(Observation)]
     qn = connection.ops.quote_name
+    value, patient, obs_code, answered_in, at, pk = (
+        qn(f.column) for f in fields_of(Observation, ("value", "patient", "code", "response", "observed_at", "id"))
+    )
     sql = (
-        f"SELECT {qn('value')} FROM {qn(Observation._meta.db_table)} WHERE {qn('patient_id')} = %s "
-        f"AND {qn('code')} = %s AND {qn('response_id')} <> %s ORDER BY {qn('observed_at')}, {qn('id')} LIMIT 1"
+        f"SELECT {value} FROM {qn(Observation._meta.db_table)} WHERE {patient} = %s AND {obs_code} = %s "
+        f"AND {answered_in} <> %s ORDER BY {at}, {pk} LIMIT 1"
     )
     baseline: dict[str, float] = {}
     with connection.cursor() as cursor:

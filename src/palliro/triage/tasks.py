@@ -5,11 +5,10 @@ The email carries the pseudonym and a link only: names and answers stay behind t
 
 The timeline figure (matplotlib, 50–150 ms) is drawn here and stored in :class:`TimelineFigure`, keyed by a
 fingerprint of the data it shows, so the timeline page usually only reads it back. Whoever needs it first
-draws it: the worker's periodic sweep of recent answers, the ``warm_timelines`` command for bulk-loaded data, or the
-figure request of a page that found no up-to-date copy.
+draws it: the worker's periodic sweep of recent answers, the ``warm_timelines`` command for bulk-loaded
+data, or the figure request of a page that found no up-to-date copy.
 """
 
-import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -26,8 +25,6 @@ from palliro.followup.models import Observation, Response, ResponseStatus
 from palliro.stats.plots import inline_svg
 from palliro.triage import plots
 from palliro.triage.models import Alert, TimelineFigure
-
-log = logging.getLogger(__name__)
 
 
 def team_addresses(site) -> list[str]:

@@ -1,9 +1,9 @@
 """``palliro worker``: the background task worker plus the scheduler that feeds it.
 
 One process is enough: a scheduler thread enqueues ``dispatch_due_invitations`` every ``--every`` seconds,
-the non-response check hourly, the timeline figure sweep every 15 seconds and the pruning of old task results
-daily (each only if one is not already waiting), and the main thread runs django_tasks_db's worker loop, which runs them and every other
-enqueued task. Several workers may run side by side: a duplicate pass is harmless because each
+the non-response check hourly, the timeline figure sweep every 15 seconds and the pruning of old task
+results daily (each only if one is not already waiting), and the main thread runs django_tasks_db's worker
+loop, which runs them and every other enqueued task. Several workers may run side by side: a duplicate pass is harmless because each
 invitation is locked and its state re-read before anything is sent.
 """
 
