@@ -70,9 +70,16 @@ def _summarise(x: np.ndarray, group, time, conf: float) -> MeanCI:
         return MeanCI(group, time, 0, n_missing, None, None, None, None, conf, "no non-missing values")
     mean = float(present.mean())
     if n == 1:
+        return _cell(group, time, 1, n_missing, mean, None, None, conf)
+    return _cell(group, time, n, n_missing, mean, float(present.std(ddof=1)),
+                 float(sps.t.ppf(1 - (1 - conf) / 2, n - 1)), conf)
+
+
+def _cell(group, time, n: int, n_missing: int, mean: float, sd, quantile, conf: float) -> MeanCI:
+    """One row: mean ± t quantile × SD/√n, or no SD and CI for a single value (n = 1: sd and quantile None)."""
+    if n == 1:
         return MeanCI(group, time, 1, n_missing, mean, None, None, None, conf, "n = 1: SD and CI undefined")
-    sd = float(present.std(ddof=1))
-    half = float(sps.t.ppf(1 - (1 - conf) / 2, n - 1)) * sd / math.sqrt(n)
+    half = quantile * sd / math.sqrt(n)
     return MeanCI(group, time, n, n_missing, mean, sd, mean - half, mean + half, conf, None)
 
 
@@ -116,7 +123,6 @@ def mean_ci_by_group(values, groups, times, confidence: float = 0.95) -> tuple[M
         cells.setdefault(key, []).append(i)
     keys = sorted(cells, key=lambda k: (_sort_key(k[0]), _sort_key(k[1])))
     return tuple(_summarise(x[cells[k]], k[0], k[1], conf) for k in keys)
-
 
 
 def pool_moments(keys: np.ndarray, counts, means, m2) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -169,15 +175,8 @@ def mean_ci_from_moments(groups, times, counts, means, m2, confidence: float = 0
     sd = np.zeros(len(n))
     sd[many] = np.sqrt(dev[many] / (n[many] - 1))
     quantile = np.full(len(n), np.nan)
-    quantile[many] = sps.t.ppf(1 - (1 - conf) / 2, n[many] - 1)
-    half = quantile * sd / np.sqrt(n)
-    out = []
-    for i in sorted(range(len(keys)), key=lambda i: (_sort_key(keys[i][0]), _sort_key(keys[i][1]))):
-        group, time = keys[i]
-        m = float(mean[i])
-        if not many[i]:
-            out.append(MeanCI(group, time, 1, 0, m, None, None, None, conf, "n = 1: SD and CI undefined"))
-            continue
-        h = float(half[i])
-        out.append(MeanCI(group, time, int(n[i]), 0, m, float(sd[i]), m - h, m + h, conf, None))
-    return tuple(out)
+    quantile[many] = sps.t.ppf(1 - (1 - conf) / 2, n[many] - 1)  # one vectorised call for every cell
+    order = sorted(range(len(keys)), key=lambda i: (_sort_key(keys[i][0]), _sort_key(keys[i][1])))
+    return tuple(
+        _cell(*keys[i], int(n[i]), 0, float(mean[i]), float(sd[i]), float(quantile[i]), conf) for i in order
+    )
