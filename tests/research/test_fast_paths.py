@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from palliro.core.pain import classify_response, detect_flare
+from palliro.core.errors import PalliroValueError
+from palliro.core.pain import FlareParameters, classify_response, detect_flare
 from palliro.research import endpoints
 from palliro.research.endpoints import EndpointData, EndpointOptions
 from palliro.stats import survival
@@ -137,3 +138,41 @@ def test_it_classifies_pain_response_and_flare_as_the_per_patient_rules(seed):
         flares.append((pid, int(r.flare), r.pattern))
     got = endpoints.flare_frame(frame, data, opt)
     assert list(got.itertuples(index=False, name=None)) == flares
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("params", [FlareParameters(), FlareParameters(consecutive_days=2),
+                                    FlareParameters(consecutive_days=3, require_return_to_baseline=False),
+                                    FlareParameters(pain_increase=1.5, omed_increase_fraction=0.5, follow_up_days=0)])
+def test_flares_for_many_patients_at_once_equal_the_per_patient_rule(seed, params):
+    rng = np.random.default_rng(seed)
+    k = 60
+    p0 = rng.integers(0, 11, k).astype(float)
+    o0 = rng.choice([0.0, 30.0, 40.0, 60.0], k)
+    last = rng.integers(0, 15, k)
+    patient, day, pain, omed = [], [], [], []
+    for i in range(k):
+        days = np.sort(rng.choice(np.arange(-5, 40), int(rng.integers(1, 25)), replace=False))
+        patient += [i] * len(days)
+        day += days.tolist()
+        # Thresholds hit exactly (baseline + increase, OMED × (1 + fraction)), returns, and missing values.
+        pain += [np.nan if rng.random() < 0.05 else float(min(10.0, max(0.0, p0[i] + rng.choice([-1, 0, 1, 2, 3]))))
+                 for _ in days]
+        omed += [np.nan if rng.random() < 0.05 else float(o0[i] * rng.choice([0.5, 1.0, 1.25, 1.5]) + rng.choice([0, 30]))
+                 for _ in days]
+    patient, day, pain, omed = np.array(patient), np.array(day), np.array(pain), np.array(omed)
+    flare, pattern = endpoints.flares_vectorised(patient, day, pain, omed, p0, o0, last, params)
+    for i in range(k):
+        mine = patient == i
+        entries = [(int(d), None if np.isnan(p) else float(p), None if np.isnan(o) else float(o))
+                   for d, p, o in zip(day[mine], pain[mine], omed[mine], strict=True)]
+        want = detect_flare(float(p0[i]), float(o0[i]), entries, first_rt_day=0, last_rt_day=int(last[i]), params=params)
+        assert (int(flare[i]), pattern[i]) == (int(want.flare), want.pattern), i
+
+
+def test_flare_frame_keeps_the_per_patient_errors_for_values_out_of_range():
+    frame, data = _data(0)
+    obs = data.observations.copy()
+    obs.loc[obs["code"] == endpoints.DIARY_CODE, "value"] = 11.0
+    with pytest.raises(PalliroValueError, match="between 0 and 10"):
+        endpoints.flare_frame(frame, EndpointData(obs, data.omed, data.invitations), EndpointOptions())

@@ -445,19 +445,75 @@ def flare_frame(frame: pd.DataFrame, data: EndpointData, options: EndpointOption
     pids = diary["patient_id"].to_numpy()
     starts = np.flatnonzero(np.r_[True, pids[1:] != pids[:-1]])
     ends = np.r_[starts[1:], len(pids)]
-    entries = list(zip(diary["rel"].tolist(), diary["value"].astype(float).tolist(),
-                       _none(diary["omed"].to_numpy()), strict=True))
     patients = pids[starts]
     first_day = per["first_fraction_date"].reindex(patients)
     last_rel = ((per["last_fraction_date"].reindex(patients) - first_day).dt.days).fillna(0).clip(lower=0)
-    p0 = base["value"].reindex(patients).astype(float).tolist()
-    o0 = base["o0"].reindex(patients).astype(float).tolist()
+    p0 = base["value"].reindex(patients).to_numpy(dtype=float)
+    o0 = base["o0"].reindex(patients).to_numpy(dtype=float)
+    rel = diary["rel"].to_numpy()
+    pain = diary["value"].to_numpy(dtype=float)
+    omed = diary["omed"].to_numpy(dtype=float)
+    last = last_rel.to_numpy().astype(np.int64)
+    if _flare_inputs_valid(p0, o0, pain, omed):
+        flare, pattern = flares_vectorised(np.repeat(np.arange(len(patients)), ends - starts), rel, pain, omed,
+                                           p0, o0, last, options.flare)
+        return pd.DataFrame({"patient_id": patients, "flare": flare, "pattern": pattern}, columns=columns)
+    # Some value is out of range: the reference rule raises its own error naming it.
+    entries = list(zip(rel.tolist(), pain.tolist(), _none(omed), strict=True))
     rows = []
     for i, pid in enumerate(patients.tolist()):
-        result = detect_flare(p0[i], o0[i], entries[starts[i]:ends[i]], first_rt_day=0,
-                              last_rt_day=int(last_rel.iat[i]), params=options.flare)
+        result = detect_flare(float(p0[i]), float(o0[i]), entries[starts[i]:ends[i]], first_rt_day=0,
+                              last_rt_day=int(last[i]), params=options.flare)
         rows.append((pid, int(result.flare), result.pattern))
     return pd.DataFrame(rows, columns=columns)
+
+
+def _flare_inputs_valid(p0: np.ndarray, o0: np.ndarray, pain: np.ndarray, omed: np.ndarray) -> bool:
+    """Whether :func:`palliro.core.pain.detect_flare` would accept every value (baselines finite, pain
+    0–10, OMED ≥ 0; diary values may be missing)."""
+    with np.errstate(invalid="ignore"):
+        return bool(np.isfinite(p0).all() and ((p0 >= 0) & (p0 <= 10)).all() and np.isfinite(o0).all()
+                    and (o0 >= 0).all() and not np.isinf(pain).any() and not ((pain < 0) | (pain > 10)).any()
+                    and not np.isinf(omed).any() and not (omed < 0).any())
+
+
+def flares_vectorised(patient: np.ndarray, day: np.ndarray, pain: np.ndarray, omed: np.ndarray, p0: np.ndarray,
+                      o0: np.ndarray, last_rt_day: np.ndarray, params: FlareParameters) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`palliro.core.pain.detect_flare` for many patients at once (first RT day 0), on valid input.
+
+    ``patient`` (0..k−1, sorted) and ``day`` (distinct per patient), ``pain``/``omed`` (NaN = missing) per
+    diary entry; ``p0``, ``o0``, ``last_rt_day`` per patient. Returns (flare 0/1, pattern) per patient, with
+    the same comparisons (and tolerance) as the per-patient rule: tests/research/test_fast_paths.py.
+    """
+    from palliro.core.pain import _EPS
+
+    k = len(p0)
+    bp, bo = p0[patient], o0[patient]
+    window = (day >= 0) & (day <= last_rt_day[patient] + params.follow_up_days)
+    with np.errstate(invalid="ignore"):
+        known = ~np.isnan(pain) & ~np.isnan(omed)
+        pain_arm = (pain - bp >= params.pain_increase - _EPS) & (omed >= bo - _EPS)
+        omed_arm = (omed > bo) & (omed >= (1.0 + params.omed_increase_fraction) * bo - _EPS) & (pain >= bp)
+        meets = window & known & (pain_arm | omed_arm)
+        back = window & known & (pain <= bp) & (omed <= bo)
+    # A criteria day starts an episode when the next consecutive_days − 1 days meet the criteria too.
+    start = meets.copy()
+    if params.consecutive_days > 1 and meets.any():
+        span = int(day.max() - day.min()) + params.consecutive_days + 1
+        key = patient.astype(np.int64) * span + (day - day.min())
+        flagged = np.sort(key[meets])
+        for step in range(1, params.consecutive_days):
+            pos = np.searchsorted(flagged, key + step)
+            start &= (pos < len(flagged)) & (flagged[np.minimum(pos, len(flagged) - 1)] == key + step)
+    first = np.full(k, np.iinfo(np.int64).max)
+    np.minimum.at(first, patient[start], day[start].astype(np.int64))
+    has_episode = first < np.iinfo(np.int64).max
+    returned = np.zeros(k, dtype=bool)
+    later = back & (day > first[patient])
+    returned[patient[later]] = True
+    flare = has_episode & (returned | (not params.require_return_to_baseline))
+    pattern = np.where(~has_episode, "none", np.where(flare, "flare", "no_return")).astype(object)
+    return flare.astype(int), pattern
 
 
 def qol_frame(frame: pd.DataFrame, data: EndpointData, codes: tuple[str, ...] | None = None) -> pd.DataFrame:
