@@ -99,7 +99,7 @@ def main() -> None:
         made = subprocess.run([sys.executable, "-c", bench_submit.SETUP, str(args.submissions + args.warmup),
                                "drafts", json.dumps(bench_submit.ANSWERS)], env=env, check=True,
                               capture_output=True, text=True)
-        stdin = json.dumps([json.loads(made.stdout), bench_submit.ANSWERS, args.warmup])
+        stdin = json.dumps([json.loads(made.stdout)["tokens"], bench_submit.ANSWERS, args.warmup])
         out = json.loads(subprocess.run([sys.executable, "-c", MEASURE], env=env, input=stdin, check=True,
                                         capture_output=True, text=True).stdout)
     finally:

@@ -147,6 +147,8 @@ def database_config() -> dict:
 DATABASES = {"default": database_config()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 ALLOW_SQLITE_IN_PRODUCTION = env_bool("PALLIRO_ALLOW_SQLITE_IN_PRODUCTION", False)
+# Unauthenticated write endpoints for bench/bench_submit.py (followup/bench_views.py); refused in production.
+BENCH_ENDPOINTS = env_bool("PALLIRO_BENCH", False)
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

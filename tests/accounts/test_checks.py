@@ -27,6 +27,7 @@ def production(settings, **overrides):
     settings.SECRET_KEY = "k" * 50
     settings.ALLOWED_HOSTS = ["palliro.example.org"]
     settings.ALLOW_SQLITE_IN_PRODUCTION = False
+    settings.BENCH_ENDPOINTS = False
     for key, value in overrides.items():
         setattr(settings, key, value)
 
@@ -66,6 +67,11 @@ def test_it_allows_sqlite_with_explicit_opt_in(settings, database_engine):
 def test_it_refuses_debug(settings):
     production(settings, DEBUG=True)
     assert ids(settings) == {"palliro.E004"}
+
+
+def test_it_refuses_the_benchmark_endpoints(settings):
+    production(settings, BENCH_ENDPOINTS=True)
+    assert ids(settings) == {"palliro.E006"}
 
 
 def test_demo_mode_allows_the_development_defaults(settings, database_engine):

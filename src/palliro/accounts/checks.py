@@ -59,4 +59,13 @@ def check_production_settings(app_configs, **kwargs):
                 id="palliro.E005",
             )
         )
+    if settings.BENCH_ENDPOINTS:
+        errors.append(
+            checks.Error(
+                "PALLIRO_BENCH is on in production mode: it mounts unauthenticated benchmark endpoints that "
+                "write responses.",
+                hint="Unset PALLIRO_BENCH; it is for bench/bench_submit.py in development mode only.",
+                id="palliro.E006",
+            )
+        )
     return errors

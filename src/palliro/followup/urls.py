@@ -1,5 +1,4 @@
-import os
-
+from django.conf import settings
 from django.urls import path
 
 from palliro.followup import views
@@ -15,11 +14,14 @@ urlpatterns = [
     path("adherence/", views.adherence, name="followup_adherence"),
 ]
 
-# Benchmark endpoints (bench/bench_submit.py): mounted only when the server is started with PALLIRO_BENCH=1.
-if os.environ.get("PALLIRO_BENCH") == "1":
+# Benchmark endpoints (bench/bench_submit.py): mounted only when the server is started with PALLIRO_BENCH=1,
+# which the system checks refuse in production mode (accounts/checks.py, palliro.E006).
+if settings.BENCH_ENDPOINTS:
     from palliro.followup import bench_views
 
     urlpatterns += [
         path("bench/submit/<str:token>/", bench_views.bench_submit, name="followup_bench_submit"),
         path("bench/bare/", bench_views.bench_bare, name="followup_bench_bare"),
+        path("bench/rows/<int:invitation_id>/<int:patient_id>/<int:instrument_id>/", bench_views.bench_rows,
+             name="followup_bench_rows"),
     ]
