@@ -49,18 +49,29 @@ def pain_section(frame, data, opt):
     return tables, [], notes
 
 
+def report_groups(per: pd.DataFrame, group_by: str) -> pd.Series:
+    """The report group of each patient (``per``: the frame's first row per patient, indexed by patient_id)."""
+    return _groups(per, group_by)
+
+
 def qol_section(frame, data, opt):
     from palliro.stats.summaries import mean_ci_from_moments
 
-    cells = qol_sums(data, opt.qol_codes or None)
-    if cells.empty:
-        raise StatsInputError("no questionnaire answers in this cohort", field="observations")
-    per = frame.drop_duplicates("patient_id").set_index("patient_id")
-    group = cells["patient_id"].map(_groups(per, opt.group_by)).astype(object)
-    if group.isna().any():
-        raise StatsInputError("missing label", field="groups")
-    # Patient cells pool into one mean and CI per (scale, group, time point).
-    pooled = pool_cells(cells.assign(group=group), ["code", "group", "time_point"])
+    if data.qol_pooled is not None and data.qol_group_by == opt.group_by:
+        # Already pooled in the database for this grouping (load_qol_pooled).
+        pooled = qol_sums(data, opt.qol_codes or None, pooled=True)
+        if pooled.empty:
+            raise StatsInputError("no questionnaire answers in this cohort", field="observations")
+    else:
+        cells = qol_sums(data, opt.qol_codes or None)
+        if cells.empty:
+            raise StatsInputError("no questionnaire answers in this cohort", field="observations")
+        per = frame.drop_duplicates("patient_id").set_index("patient_id")
+        group = cells["patient_id"].map(report_groups(per, opt.group_by)).astype(object)
+        if group.isna().any():
+            raise StatsInputError("missing label", field="groups")
+        # Patient cells pool into one mean and CI per (scale, group, time point).
+        pooled = pool_cells(cells.assign(group=group), ["code", "group", "time_point"])
     rows = []
     for code, sub in pooled.groupby("code", sort=True):
         for m in mean_ci_from_moments(sub["group"].to_numpy(), sub["time_point"].to_numpy(), sub["n"].to_numpy(),

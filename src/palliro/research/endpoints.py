@@ -27,6 +27,7 @@ code and invitation) and proxy agreement as the already paired same-day answers.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -56,7 +57,7 @@ from palliro.accounts.models import Site
 from palliro.clinic.analgesia import record_omed
 from palliro.clinic.models import AnalgesicRecord
 from palliro.core.pain import FlareParameters, ICEParameters, classify_response, detect_flare
-from palliro.followup.models import Invitation, InvitationState, Observation
+from palliro.followup.models import Invitation, InvitationState, Observation, Response
 from palliro.research.cohort import fetch_rows as _fetch
 
 PAIN_CODES: tuple[str, ...] = ("palliro-general/pain-worst",)
@@ -86,6 +87,7 @@ class EndpointOptions:
 QOL_PREFIX = "palliro-general/"
 QOL_COLUMNS = ["patient_id", "code", "time_point", "n", "mean", "m2"]
 PAIR_COLUMNS = ["patient_id", "item", "day", "patient", "proxy"]
+POOLED_COLUMNS = ["code", "group", "time_point", "n", "mean", "m2"]
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,10 @@ class EndpointData:
     proxy: pd.DataFrame | None = None  # PAIR_COLUMNS: same-day patient/proxy pairs
     pain_codes: tuple[str, ...] | None = None  # codes besides the diary present in observations; None = all
     qol_codes: tuple[str, ...] = ()  # codes in ``qol`` besides QOL_PREFIX ones
+    # POOLED_COLUMNS: the cells already pooled per code, report group and time point (load_qol_pooled) for
+    # the grouping ``qol_group_by`` (a ReportOptions.group_by value); used instead of ``qol`` for that grouping.
+    qol_pooled: pd.DataFrame | None = None
+    qol_group_by: str | None = None
 
 
 def _utc_naive(values: pd.Series) -> pd.Series:
@@ -210,6 +216,91 @@ def _load_qol(ids, inv: pd.DataFrame, codes: tuple[str, ...]) -> pd.DataFrame:
     return cells
 
 
+def _qol_wanted(codes: tuple[str, ...]) -> tuple[str, list]:
+    """SQL condition on ``o.code`` for the QoL codes (:data:`QOL_PREFIX` ones plus ``codes``) and its params."""
+    prefix = QOL_PREFIX.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    sql = "o.code LIKE %s ESCAPE '\\'"
+    if codes:
+        sql = f"({sql} OR o.code IN ({', '.join(['%s'] * len(codes))}))"
+    return sql, [prefix, *codes]
+
+
+def load_qol_pooled(groups: pd.Series, codes: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Patient answers of the QoL codes pooled in the database per code, report group and time point.
+
+    ``groups``: the report group of each patient (index patient_id, as ``qol_section`` derives it from the
+    frame); only these patients' answers count. Returns :data:`POOLED_COLUMNS`, the same cells (within
+    rounding error) as pooling the per-patient cells of :func:`_load_qol` with :func:`pool_cells`
+    (tests/research/test_qol_pooled.py). Time point and codes as there.
+
+    The patient→group mapping goes to the database as a temporary table (SQLite) or two arrays
+    (PostgreSQL); one pass over the answers sums, per cell, the count, Σ(x − K) and Σ(x − K)² with K an
+    answer of the same code (a shift against cancellation in the pooled M2), and the minimum and maximum: a
+    cell whose minimum equals its maximum gets its value and M2 = 0 exactly.
+    """
+    columns = POOLED_COLUMNS
+    if groups.empty:
+        return pd.DataFrame(columns=columns)
+    labels = groups.astype(str).astype("category")
+    group_codes = labels.cat.codes.to_numpy().astype(np.int64)
+    pids = groups.index.to_numpy().astype(np.int64)
+    codes = tuple(c for c in codes if not c.startswith(QOL_PREFIX))
+    table = connection.ops.quote_name(Observation._meta.db_table)
+    response = connection.ops.quote_name(Response._meta.db_table)
+    invitation = connection.ops.quote_name(Invitation._meta.db_table)
+    wanted, wanted_params = _qol_wanted(codes)
+    with connection.cursor() as cursor:
+        # One stored answer per code as its shift (an index seek each).
+        cursor.execute(f"SELECT DISTINCT o.code FROM {table} o WHERE {wanted}", wanted_params)
+        present = sorted(r[0] for r in cursor.fetchall())
+        shifts = []
+        for code in present:
+            cursor.execute(f"SELECT value FROM {table} WHERE code = %s LIMIT 1", [code])
+            row = cursor.fetchone()
+            shifts.append((code, 0.0 if row is None else float(row[0])))
+        shift = ("CASE o.code " + " ".join(["WHEN %s THEN %s"] * len(shifts)) + " ELSE 0 END") if shifts else "0"
+        shift_params = [x for pair in shifts for x in pair]
+        if connection.vendor == "sqlite":
+            # Filled from one JSON parameter (parsed by SQLite) rather than 100 000 bound rows.
+            cursor.execute("DROP TABLE IF EXISTS temp.palliro_report_group")
+            cursor.execute("CREATE TEMP TABLE palliro_report_group (patient_id integer PRIMARY KEY, grp integer NOT NULL)")
+            cursor.execute("INSERT INTO palliro_report_group SELECT json_extract(value, '$[0]'), "
+                           "json_extract(value, '$[1]') FROM json_each(%s)",
+                           [json.dumps(np.column_stack([pids, group_codes]).tolist())])
+            # A plain scan of the answers beats the code index, which would read each row out of order.
+            source, join, join_params = f"{table} o NOT INDEXED", "palliro_report_group g", []
+        else:
+            source = f"{table} o"
+            join, join_params = "unnest(%s::bigint[], %s::integer[]) AS g(patient_id, grp)", [
+                pids.tolist(), group_codes.tolist()]
+        sql = (f"SELECT code, step_label, grp, COUNT(*), SUM(d), SUM(d * d), MIN(value), MAX(value) FROM ("
+               f"SELECT o.code AS code, i.step_label AS step_label, g.grp AS grp, o.value AS value, "
+               f"o.value - {shift} AS d FROM {source} INNER JOIN {join} ON g.patient_id = o.patient_id "
+               f"INNER JOIN {response} r ON r.id = o.response_id LEFT JOIN {invitation} i ON i.id = r.invitation_id "
+               f"WHERE o.respondent = %s AND {wanted}) cells GROUP BY code, step_label, grp")
+        cursor.execute(sql, [*shift_params, *join_params, "patient", *wanted_params])
+        rows = cursor.fetchall()
+        if connection.vendor == "sqlite":
+            cursor.execute("DROP TABLE temp.palliro_report_group")
+    cells = pd.DataFrame.from_records(rows, columns=["code", "time_point", "group", "n", "s1", "s2", "lo", "hi"])
+    if cells.empty:
+        return pd.DataFrame(columns=columns)
+    k = cells["code"].map(dict(shifts)).fillna(0.0).to_numpy(dtype=float)
+    n = cells["n"].to_numpy(dtype=np.int64)
+    s1, s2 = cells["s1"].to_numpy(dtype=float), cells["s2"].to_numpy(dtype=float)
+    lo, hi = cells["lo"].to_numpy(dtype=float), cells["hi"].to_numpy(dtype=float)
+    constant = lo == hi
+    mean = np.where(constant, lo, k + s1 / n)
+    m2 = np.where(constant, 0.0, np.maximum(s2 - s1 * (s1 / n), 0.0))
+    cells["time_point"] = cells["time_point"].astype(object).where(cells["time_point"].notna(), "unscheduled")
+    cells["group"] = np.asarray(labels.cat.categories, dtype=object)[cells["group"].to_numpy(dtype=np.int64)]
+    cells = cells.assign(n=n, mean=mean, m2=m2)[columns]
+    # A step label "unscheduled" and answers without an invitation are one time point.
+    if cells.duplicated(["code", "group", "time_point"]).any():
+        cells = pool_cells(cells, ["code", "group", "time_point"])
+    return cells.reset_index(drop=True)
+
+
 def _of_patients(ids) -> Q:
     """Rows of the given patients; for a patient-id queryset as a correlated EXISTS, so that the database
     starts from the other (more selective) conditions instead of seeking every cohort patient."""
@@ -279,14 +370,16 @@ def _load_proxy_pairs(ids) -> pd.DataFrame:
     return pairs[PAIR_COLUMNS]
 
 
-def load_endpoint_data(ids, pain_codes: tuple[str, ...] = PAIN_CODES, qol_codes: tuple[str, ...] = ()) -> EndpointData:
+def load_endpoint_data(ids, pain_codes: tuple[str, ...] = PAIN_CODES, qol_codes: tuple[str, ...] = (),
+                       qol: bool = True) -> EndpointData:
     """Queries for the endpoints of the given patients: pain and diary answers, QoL sums, proxy pairs,
     analgesic records and invitations.
 
     ``ids``: a list of patient ids or, for large cohorts, a ``.values("patient_id")`` queryset (then the
     filter is a sub-query and no id list is sent to the database). ``pain_codes``: the worst-pain codes
     the pain response will use (:attr:`EndpointOptions.pain_codes`); ``qol_codes``: QoL codes outside
-    :data:`QOL_PREFIX` the report will ask for (:attr:`ReportOptions.qol_codes`).
+    :data:`QOL_PREFIX` the report will ask for (:attr:`ReportOptions.qol_codes`). ``qol`` False leaves the
+    per-patient QoL cells out (for a caller that adds :func:`load_qol_pooled` cells instead).
     """
     pain_codes = tuple(pain_codes)
     inv = pd.DataFrame.from_records(
@@ -330,9 +423,9 @@ def load_endpoint_data(ids, pain_codes: tuple[str, ...] = PAIN_CODES, qol_codes:
     omed.loc[omed["unknown"], "mg"] = np.nan
     omed = omed.drop(columns=["unknown"])
     qol_codes = tuple(c for c in qol_codes if not c.startswith(QOL_PREFIX))
-    qol = _load_qol(ids, inv, qol_codes)
+    cells = _load_qol(ids, inv, qol_codes) if qol else None
     pairs = _load_proxy_pairs(ids)
-    return EndpointData(obs, omed, inv.drop(columns=["id"]), qol, pairs, pain_codes, qol_codes)
+    return EndpointData(obs, omed, inv.drop(columns=["id"]), cells, pairs, pain_codes, qol_codes)
 
 
 def omed_at(omed: pd.DataFrame, pids, days, lookback: int) -> np.ndarray:
@@ -534,10 +627,13 @@ def qol_frame(frame: pd.DataFrame, data: EndpointData, codes: tuple[str, ...] | 
     return out
 
 
-def qol_sums(data: EndpointData, codes: tuple[str, ...] | None = None) -> pd.DataFrame:
+def qol_sums(data: EndpointData, codes: tuple[str, ...] | None = None, pooled: bool = False) -> pd.DataFrame:
     """Patient answers of the QoL codes (``codes``, default every :data:`QOL_PREFIX` code) as cells: one row
-    per patient, code and time point with count, mean and M2 = Σ(x − mean)² (:data:`QOL_COLUMNS`)."""
-    if data.qol is None:
+    per patient, code and time point with count, mean and M2 = Σ(x − mean)² (:data:`QOL_COLUMNS`); with
+    ``pooled`` the loaded ``data.qol_pooled`` cells of those codes (:data:`POOLED_COLUMNS`)."""
+    if not pooled and data.qol is None and data.pain_codes is not None:
+        raise ValueError("QoL cells were not loaded (load_endpoint_data with qol=True)")
+    if not pooled and data.qol is None:
         rows = qol_frame(None, data, codes)
         keys = ["patient_id", "code", "time_point"]
         mean = rows.groupby(keys, sort=False)["value"].transform("mean")
@@ -547,7 +643,7 @@ def qol_sums(data: EndpointData, codes: tuple[str, ...] | None = None) -> pd.Dat
     missing = [c for c in codes or () if not c.startswith(QOL_PREFIX) and c not in data.qol_codes]
     if missing:
         raise ValueError(f"QoL codes {missing} were not loaded (pass them to load_endpoint_data)")
-    cells = data.qol
+    cells = data.qol_pooled if pooled else data.qol
     code = cells["code"].astype("category")
     names = pd.Series(code.cat.categories, dtype=object)
     wanted = names.isin(codes) if codes else names.str.startswith(QOL_PREFIX)
@@ -610,5 +706,5 @@ def proxy_pairs(data: EndpointData) -> pd.DataFrame:
 
 __all__ = [
     "DIARY_CODE", "OMED_RULE", "PAIN_CODES", "QOL_PREFIX", "EndpointData", "EndpointOptions", "adherence_frame", "flare_frame",
-    "load_endpoint_data", "omed_at", "pain_response_frame", "pool_cells", "proxy_pairs", "qol_frame", "qol_sums",
+    "load_endpoint_data", "load_qol_pooled", "omed_at", "pain_response_frame", "pool_cells", "proxy_pairs", "qol_frame", "qol_sums",
 ]

@@ -14,12 +14,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from palliro.accounts.access import audit, staff_required
 from palliro.accounts.models import Site
-from palliro.research.analyses import ReportOptions, build_report
-from palliro.research.cohort import cohort_courses, cohort_frame
-from palliro.research.endpoints import load_endpoint_data
+from palliro.research.analyses import ReportOptions
+from palliro.research.cohort import cohort_frame
 from palliro.research.exports import cohort_bundle, table_csv, table_xlsx
 from palliro.research.forms import CohortForm, ReportForm
 from palliro.research.models import Cohort
+from palliro.research.report_run import cohort_report as compute_report
 from palliro.stats.plots import figure_to_bytes, inline_svg
 
 CONTENT_TYPES = {
@@ -84,11 +84,8 @@ def _report(request, cohort, *, endpoints=True):
     options = form.options() if form.is_bound and form.is_valid() else ReportOptions()
     if not form.is_bound:
         form = ReportForm(initial={"group_by": "indication", "covariates": ["age"]})
-    built = cohort_frame(cohort, request.staff)
-    data = None
-    if endpoints and len(built.frame):
-        data = load_endpoint_data(cohort_courses(cohort, request.staff).values("patient_id"))
-    report = build_report(built.frame, options, data, cohort.unit) if len(built.frame) else None
+    # Frame, endpoint data and report, with the independent queries side by side (report_run).
+    built, report = compute_report(cohort, request.staff, options, endpoints=endpoints)
     return form, built, report
 
 
