@@ -7,8 +7,13 @@ backend serving the connection (``/proc/<pid>/schedstat``, nanoseconds; the back
 BEGIN and COMMIT do not pass through Django's execute wrappers: their cost, with the foreign-key checks that
 run at COMMIT (Django's constraints are DEFERRABLE INITIALLY DEFERRED), is the "transaction and rest" row.
 
-Steps: create a temporary database, migrate, create N + warm-up open invitations with drafts (as
-``bench_submit.py``), warm up, ANALYZE, measure, drop the database.
+Second part, the storage alone: what writing a submission's rows costs (``write_submission`` with the
+FHIR document and observation values computed once, as ``bench_submit.py``'s rows-only endpoint) beside
+the bare insert (one ``LinkFailure`` row through the ORM), and the same writes with parts left out (no
+transaction round trips, no FHIR document, fewer observations): the price of each part of the data model.
+
+Steps: create a temporary database, migrate, create open invitations with drafts (as ``bench_submit.py``),
+warm up, ANALYZE, measure, drop the database.
 
 Run:  python bench/bench_submit_statements.py [--submissions 2000] [--pg postgres://postgres@127.0.0.1:5432]
 """
@@ -80,6 +85,70 @@ total = [backend_ns() - b0, time.thread_time_ns() - w0]
 json.dump({"n": len(tokens) - warmup, "total": total, "statements": per_statement}, sys.stdout)
 """
 
+STORAGE = r"""
+import json, sys, time, uuid
+import django
+django.setup()
+from django.db import connection, transaction
+from django.utils import timezone
+from palliro.clinic.models import Patient
+from palliro.followup.bench_views import _floor_values
+from palliro.followup.models import Invitation, LinkFailure, ResponseStatus
+from palliro.followup.submission_sql import write_submission
+from palliro.instruments.models import Instrument
+
+ids, answers, n, warmup = json.loads(sys.stdin.read())
+connection.ensure_connection()
+backend = connection.connection.info.backend_pid
+document, observations = _floor_values(ids[0][2], answers)
+
+
+def backend_ns():
+    with open(f"/proc/{backend}/schedstat") as f:
+        return int(f.read().split()[0])
+
+
+def store(row, atomic=True, document=document, observations=observations):
+    invitation, patient, instrument = row
+    now = timezone.now()
+    kwargs = dict(
+        new=dict(invitation=Invitation(pk=invitation), patient=Patient(pk=patient),
+                 instrument=Instrument(pk=instrument), respondent="patient", proxy=None),
+        completed=dict(questionnaire_response=document, answers=answers, status=ResponseStatus.COMPLETED,
+                       submission_id=uuid.uuid4(), language="en", entered_by=None, submitted_at=now, replaces=None),
+        now=now, invitation_id=invitation, observations=observations)
+    if atomic:
+        with transaction.atomic():
+            write_submission(connection, **kwargs)
+    else:
+        write_submission(connection, **kwargs)  # PostgreSQL: one statement, its own transaction
+
+
+variants = [
+    ("bare insert (one row, ORM, autocommit)", lambda row: LinkFailure.objects.create(ip_address="127.0.0.1")),
+    ("submission rows: BEGIN, write, COMMIT", store),
+    ("the same write without BEGIN/COMMIT", lambda row: store(row, atomic=False)),
+    ("  ... and without the FHIR document", lambda row: store(row, atomic=False, document=None)),
+    ("  ... and with 1 observation instead of 24",
+     lambda row: store(row, atomic=False, document=None, observations=observations[:1])),
+    ("  ... and with no observation", lambda row: store(row, atomic=False, document=None, observations=[])),
+]
+out, start = [], 0
+for name, run in variants:
+    batch, start = ids[start:start + warmup + n], start + warmup + n
+    for row in batch[:warmup]:
+        run(row)
+    if not out:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    b0, w0 = backend_ns(), time.thread_time_ns()
+    for row in batch[warmup:]:
+        run(row)
+    out.append([name, (backend_ns() - b0) / n / 1e6, (time.thread_time_ns() - w0) / n / 1e6])
+json.dump(out, sys.stdout)
+"""
+VARIANTS = 6
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -87,6 +156,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
     args = parser.parse_args()
+    per_run = args.submissions + args.warmup
     db = f"palliro_bench_statements_{os.getpid()}"
     data_dir = tempfile.mkdtemp(prefix="palliro-bench-statements-")
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
@@ -96,12 +166,15 @@ def main() -> None:
     bench_submit.psql(args.pg, f"CREATE DATABASE {db}")
     try:
         subprocess.run([sys.executable, "-m", "palliro", "migrate", "-v", "0"], env=env, check=True)
-        made = subprocess.run([sys.executable, "-c", bench_submit.SETUP, str(args.submissions + args.warmup),
-                               "drafts", json.dumps(bench_submit.ANSWERS)], env=env, check=True,
-                              capture_output=True, text=True)
-        stdin = json.dumps([json.loads(made.stdout)["tokens"], bench_submit.ANSWERS, args.warmup])
+        made = json.loads(subprocess.run(
+            [sys.executable, "-c", bench_submit.SETUP, str((1 + VARIANTS) * per_run), "drafts",
+             json.dumps(bench_submit.ANSWERS)], env=env, check=True, capture_output=True, text=True).stdout)
+        stdin = json.dumps([made["tokens"][:per_run], bench_submit.ANSWERS, args.warmup])
         out = json.loads(subprocess.run([sys.executable, "-c", MEASURE], env=env, input=stdin, check=True,
                                         capture_output=True, text=True).stdout)
+        stdin = json.dumps([made["rows"][per_run:], bench_submit.ANSWERS, args.submissions, args.warmup])
+        storage = json.loads(subprocess.run([sys.executable, "-c", STORAGE], env=env, input=stdin, check=True,
+                                            capture_output=True, text=True).stdout)
     finally:
         bench_submit.psql(args.pg, f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
 
@@ -116,6 +189,11 @@ def main() -> None:
     print(f"{'transaction and rest (BEGIN, COMMIT, Python between statements)':<62} {'':>5} "
           f"{server_rest / n / 1e6:>8.3f} {web_rest / n / 1e6:>8.3f}")
     print(f"{'total':<62} {'':>5} {out['total'][0] / n / 1e6:>8.3f} {out['total'][1] / n / 1e6:>8.3f}")
+    print()
+    print(f"Storage alone, CPU ms per write ({args.submissions} each)")
+    print(f"{'writes':<62} {'':>5} {'server':>8} {'web':>8}")
+    for name, server_ms, web_ms in storage:
+        print(f"{name:<62} {'':>5} {server_ms:>8.3f} {web_ms:>8.3f}")
 
 
 if __name__ == "__main__":
