@@ -58,7 +58,9 @@ class _Inline:
 def _groups_of(frame, group_by: str):
     from palliro.research.endpoint_report import report_groups
 
-    return report_groups(frame.drop_duplicates("patient_id").set_index("patient_id"), group_by)
+    # The frame's first row per patient, as qol_section takes it, of the two columns needed only.
+    per = frame[["patient_id", group_by] if group_by else ["patient_id"]].drop_duplicates("patient_id")
+    return report_groups(per.set_index("patient_id"), group_by)
 
 
 def cohort_report(cohort, staff, options: ReportOptions | None = None, *, endpoints: bool = True,
