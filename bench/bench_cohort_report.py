@@ -75,6 +75,7 @@ def _run(n: int, n_activity: int, runs: int) -> None:
     from palliro.research.cohort import cohort_courses, cohort_frame
     from palliro.research.endpoints import load_endpoint_data
     from palliro.research.models import Cohort
+    from palliro.research.report_run import cohort_report
 
     call_command("migrate", verbosity=0)
     if not Cohort.objects.filter(name="bench").exists():
@@ -93,7 +94,8 @@ def _run(n: int, n_activity: int, runs: int) -> None:
     staff = StaffContext(frozenset(Site.objects.values_list("id", flat=True)), frozenset(), frozenset({"clinician"}))
     options = ReportOptions(group_by="indication", covariates=("age", "male"))
     timings: dict[str, list[float]] = {"cohort_frame": [], "load_endpoint_data": [], "build_report": [], "total": []}
-    for run in range(runs + 1):
+    sequential = "--threads-only" not in sys.argv
+    for run in range(runs + 1 if sequential else 0):
         a = time.perf_counter()
         built = cohort_frame(cohort, staff)
         b = time.perf_counter()
@@ -104,6 +106,16 @@ def _run(n: int, n_activity: int, runs: int) -> None:
         if run:  # the first run warms imports (lifelines) and the database cache
             for key, value in zip(timings, (b - a, c - b, d - c, d - a), strict=True):
                 timings[key].append(value)
+    # The whole report as the page computes it (palliro.research.report_run.cohort_report): endpoint loading
+    # on a second thread, QoL pooled in the database, and once with everything on the calling thread.
+    for label, parallel in (("cohort_report (threads)", True), ("cohort_report (one thread)", False)):
+        timings[label] = []
+        for run in range(runs + 1):
+            a = time.perf_counter()
+            built, report = cohort_report(cohort, staff, options, parallel=parallel)
+            if run:
+                timings[label].append(time.perf_counter() - a)
+    data = load_endpoint_data(cohort_courses(cohort, staff).values("patient_id"))
     errors = [f"{s.key}: {s.error}" for s in report.sections if s.error]
     print(f"rows in frame: {len(built.frame)}; observations loaded: {len(data.observations)}; "
           f"sections: {len(report.sections)}; not computable: {errors}")
@@ -112,7 +124,9 @@ def _run(n: int, n_activity: int, runs: int) -> None:
         print("pain response assessable at week 1..12:", pain.frame.groupby("time_point", sort=False)["assessable"]
               .first().tolist())
     for key, values in timings.items():
-        print(f"{key:20s} median {statistics.median(values):.3f} s  (runs: {', '.join(f'{v:.3f}' for v in values)})")
+        if not values:
+            continue
+        print(f"{key:26s} median {statistics.median(values):.3f} s  (runs: {', '.join(f'{v:.3f}' for v in values)})")
 
 
 if __name__ == "__main__":
