@@ -89,13 +89,9 @@ STORAGE = r"""
 import json, sys, time, uuid
 import django
 django.setup()
-from django.db import connection, transaction
-from django.utils import timezone
-from palliro.clinic.models import Patient
-from palliro.followup.bench_views import _floor_values
-from palliro.followup.models import Invitation, LinkFailure, ResponseStatus
-from palliro.followup.submission_sql import write_submission
-from palliro.instruments.models import Instrument
+from django.db import connection
+from palliro.followup.bench_views import _floor_values, write_floor
+from palliro.followup.models import LinkFailure
 
 ids, answers, n, warmup = json.loads(sys.stdin.read())
 connection.ensure_connection()
@@ -109,19 +105,7 @@ def backend_ns():
 
 
 def store(row, atomic=True, document=document, observations=observations):
-    invitation, patient, instrument = row
-    now = timezone.now()
-    kwargs = dict(
-        new=dict(invitation=Invitation(pk=invitation), patient=Patient(pk=patient),
-                 instrument=Instrument(pk=instrument), respondent="patient", proxy=None),
-        completed=dict(questionnaire_response=document, answers=answers, status=ResponseStatus.COMPLETED,
-                       submission_id=uuid.uuid4(), language="en", entered_by=None, submitted_at=now, replaces=None),
-        now=now, invitation_id=invitation, observations=observations)
-    if atomic:
-        with transaction.atomic():
-            write_submission(connection, **kwargs)
-    else:
-        write_submission(connection, **kwargs)  # PostgreSQL: one statement, its own transaction
+    write_floor(*row, uuid.uuid4(), answers, document=document, rows=observations, atomic=atomic)
 
 
 variants = [

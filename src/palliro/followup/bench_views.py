@@ -9,6 +9,7 @@ transaction, with the document and the observation values computed once per proc
 validation or triage. All three run through the full middleware stack of the same server.
 """
 
+import contextlib
 import json
 import uuid
 
@@ -27,6 +28,15 @@ from palliro.followup.submission_sql import write_submission
 from palliro.instruments.models import Instrument
 
 
+def _payload(request) -> tuple[uuid.UUID, dict] | None:
+    """(submission id, answers) of a bench request's JSON body, None if it is not one."""
+    try:
+        payload = json.loads(request.body)
+        return uuid.UUID(payload["submission_id"]), dict(payload["answers"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 @csrf_exempt
 @require_POST
 def bench_submit(request, token):
@@ -34,12 +44,10 @@ def bench_submit(request, token):
     invitation = find_invitation(token)
     if invitation is None or link_state(invitation, timezone.now()) != LinkState.OPEN:
         return HttpResponse(status=404)
-    try:
-        payload = json.loads(request.body)
-        submission_id = uuid.UUID(payload["submission_id"])
-        answers = dict(payload["answers"])
-    except (ValueError, KeyError, TypeError):
+    parsed = _payload(request)
+    if parsed is None:
         return JsonResponse({"error": "bad payload"}, status=400)
+    submission_id, answers = parsed
     try:
         result = submit(
             instrument=invitation.instrument, patient=invitation.patient, respondent=invitation.respondent,
@@ -74,19 +82,14 @@ def _floor_values(instrument_id: int, answers: dict) -> tuple:
     return _FLOOR[key]
 
 
-@csrf_exempt
-@require_POST
-def bench_rows(request, invitation_id, patient_id, instrument_id):
-    try:
-        payload = json.loads(request.body)
-        submission_id = uuid.UUID(payload["submission_id"])
-        answers = dict(payload["answers"])
-    except (ValueError, KeyError, TypeError):
-        return JsonResponse({"error": "bad payload"}, status=400)
-    document, rows = _floor_values(instrument_id, answers)
+def write_floor(invitation_id: int, patient_id: int, instrument_id: int, submission_id: uuid.UUID, answers: dict,
+                *, document: dict | None, rows: list, atomic: bool = True) -> Response:
+    """Only the writes of a submission, with given document and observation rows. ``atomic`` False runs them
+    without a transaction of their own (on PostgreSQL one statement, which is its own transaction): for
+    bench/bench_submit_statements.py, which prices each part."""
     now = timezone.now()
-    with transaction.atomic():
-        response = write_submission(
+    with transaction.atomic() if atomic else contextlib.nullcontext():
+        return write_submission(
             connections[router.db_for_write(Response)],
             new=dict(invitation=Invitation(pk=invitation_id), patient=Patient(pk=patient_id),
                      instrument=Instrument(pk=instrument_id), respondent="patient", proxy=None),
@@ -95,4 +98,16 @@ def bench_rows(request, invitation_id, patient_id, instrument_id):
                            replaces=None),
             now=now, invitation_id=invitation_id, observations=rows,
         )
+
+
+@csrf_exempt
+@require_POST
+def bench_rows(request, invitation_id, patient_id, instrument_id):
+    parsed = _payload(request)
+    if parsed is None:
+        return JsonResponse({"error": "bad payload"}, status=400)
+    submission_id, answers = parsed
+    document, rows = _floor_values(instrument_id, answers)
+    response = write_floor(invitation_id, patient_id, instrument_id, submission_id, answers, document=document,
+                           rows=rows)
     return JsonResponse({"response": response.pk, "created": True})
