@@ -54,9 +54,10 @@ class Command(BaseCommand):
 def serve(host: str, port: int, workers: int, threads: int, task_worker: bool = True) -> None:
     from django.conf import settings
 
-    from palliro.wsgi import application
-
+    # Before the WSGI application exists: WhiteNoise warns at start-up about a missing static root.
     settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+    from palliro.wsgi import application
 
     # Connections opened before the fork must not be shared with the web workers.
     connections.close_all()
