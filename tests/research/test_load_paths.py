@@ -171,3 +171,34 @@ def test_days_from_text_dates_and_aware_datetimes_agree():
         got = _day(pd.Series(values, dtype=object))
         pd.testing.assert_series_equal(got, want, check_exact=True)
     assert str(want.dtype) == "datetime64[ns]" and (want == want.dt.normalize()).all()
+
+
+def _row(course_id, patient_id, first, sites='["bone"]'):
+    values = dict.fromkeys(COURSE_FIELDS + PATIENT_FIELDS)
+    values.update({"id": course_id, "patient_id": patient_id, "indication": "pain", "technique": "conventional",
+                   "total_dose_gy": 8, "fractions_planned": 1, "first_fraction_date": first,
+                   "last_fraction_date": first, "fractions_delivered": 1, "is_reirradiation": False,
+                   "patient__pseudonym": f"P{patient_id}", "patient__birth_date": "1950-01-01",
+                   "patient__metastatic_sites": sites, "patient__last_known_alive": "2025-06-01"})
+    return tuple(values[f] for f in COURSE_FIELDS + PATIENT_FIELDS)
+
+
+def test_frame_by_patients_keeps_the_earliest_course_with_missing_first_fractions_last():
+    rows = [_row(5, 1, "2025-03-04"), _row(3, 1, "2025-03-04"), _row(4, 1, "2025-03-09"),
+            _row(7, 2, None), _row(8, 2, "2025-04-01"), _row(9, 3, None), _row(6, 3, None)]
+    frame = build_frame(rows, [], "patients").frame
+    # Patient 1: two courses on the earliest day, the lower course id wins; 2: the dated course; 3: both
+    # undated, the lower id.
+    assert frame[["patient_id", "course_id"]].values.tolist() == [[1, 3], [2, 8], [3, 6]]
+    assert list(frame.index) == [0, 1, 2]
+
+
+def test_metastatic_site_flags_are_booleans_when_known_and_none_when_not_recorded():
+    known = build_frame([_row(1, 1, "2025-03-04", '["bone"]'), _row(2, 2, "2025-03-04", ["liver", "lung"])], [],
+                        "patients").frame
+    assert known["bone_only_metastases"].dtype == bool and known["bone_only_metastases"].tolist() == [True, False]
+    assert known["liver_metastases"].tolist() == [False, True] and known["visceral_metastases"].tolist() == [False, True]
+    assert known["metastatic_sites"].tolist() == [["bone"], ["liver", "lung"]]
+    mixed = build_frame([_row(1, 1, "2025-03-04", '["bone"]'), _row(2, 2, "2025-03-04", None)], [],
+                        "patients").frame
+    assert mixed["bone_only_metastases"].dtype == object and mixed["bone_only_metastases"].tolist() == [True, None]
