@@ -17,8 +17,6 @@ import pytest
 from palliro.accounts.access import StaffContext
 from palliro.clinic.analgesia import record_omed
 from palliro.clinic.models import AnalgesicRecord, RTCourse
-from palliro.followup.models import Observation, Response
-from palliro.instruments.models import Instrument
 from palliro.research.cohort import (
     COURSE_FIELDS,
     DATE_FIELDS,
@@ -28,39 +26,16 @@ from palliro.research.cohort import (
     cohort_frame,
     fetch_rows,
 )
-from palliro.research.endpoints import EndpointData, load_endpoint_data, proxy_pairs
+from palliro.research.endpoints import load_endpoint_data, proxy_pairs
 from tests.conftest import make_patient
+from tests.research.test_endpoint_sql import _instrument, _raw, _store
 
 DAY0 = date(2025, 3, 3)
-
-
-def _instrument(code):
-    return Instrument.objects.create(code=code, version="1", title=code, kind="palliro", resource={})
-
-
-def _store(patient, instrument, respondent, at, values):
-    response = Response.objects.create(patient=patient, instrument=instrument, submitted_at=at)
-    Observation.objects.bulk_create(
-        Observation(patient=patient, response=response, code=code, value=v, observed_at=at, respondent=respondent)
-        for code, v in values.items()
-    )
 
 
 def _at(day_offset, hour, minute=0):
     d = DAY0 + timedelta(days=day_offset)
     return datetime(d.year, d.month, d.day, hour, minute, tzinfo=UTC)
-
-
-def _raw(ids) -> EndpointData:
-    rows = Observation.objects.filter(patient_id__in=ids).values_list(
-        "patient_id", "code", "value", "respondent", "response__invitation__step_label", "observed_at")
-    obs = pd.DataFrame.from_records(list(rows), columns=["patient_id", "code", "value", "respondent", "step_label",
-                                                         "day"])
-    obs["day"] = pd.to_datetime(obs["day"], utc=True).dt.tz_convert(None).dt.normalize()
-    for col in ("code", "respondent", "step_label"):
-        obs[col] = obs[col].astype("category")
-    empty = pd.DataFrame(columns=["patient_id", "day", "mg"])
-    return EndpointData(obs, empty, pd.DataFrame(columns=["patient_id", "step_label", "state", "due"]))
 
 
 def _course(patient, first, course_id_hint=0, **extra):
