@@ -49,9 +49,10 @@ def pain_section(frame, data, opt):
     return tables, [], notes
 
 
-def report_groups(per: pd.DataFrame, group_by: str) -> pd.Series:
-    """The report group of each patient (``per``: the frame's first row per patient, indexed by patient_id)."""
-    return _groups(per, group_by)
+def report_groups(frame: pd.DataFrame, group_by: str) -> pd.Series:
+    """The report group of each patient (from the frame's first row per patient), indexed by patient_id."""
+    per = frame[["patient_id", group_by] if group_by else ["patient_id"]].drop_duplicates("patient_id")
+    return _groups(per.set_index("patient_id"), group_by)
 
 
 def qol_section(frame, data, opt):
@@ -66,8 +67,7 @@ def qol_section(frame, data, opt):
         cells = qol_sums(data, opt.qol_codes or None)
         if cells.empty:
             raise StatsInputError("no questionnaire answers in this cohort", field="observations")
-        per = frame.drop_duplicates("patient_id").set_index("patient_id")
-        group = cells["patient_id"].map(report_groups(per, opt.group_by)).astype(object)
+        group = cells["patient_id"].map(report_groups(frame, opt.group_by)).astype(object)
         if group.isna().any():
             raise StatsInputError("missing label", field="groups")
         # Patient cells pool into one mean and CI per (scale, group, time point).

@@ -26,6 +26,7 @@ from django.db import connection, connections
 
 from palliro.research.analyses import Report, ReportOptions, build_report
 from palliro.research.cohort import CohortFrame, cohort_courses, cohort_frame
+from palliro.research.endpoint_report import endpoint_sections, report_groups
 from palliro.research.endpoints import load_endpoint_data, load_qol_pooled
 
 
@@ -55,14 +56,6 @@ class _Inline:
         return None
 
 
-def _groups_of(frame, group_by: str):
-    from palliro.research.endpoint_report import report_groups
-
-    # The frame's first row per patient, as qol_section takes it, of the two columns needed only.
-    per = frame[["patient_id", group_by] if group_by else ["patient_id"]].drop_duplicates("patient_id")
-    return report_groups(per.set_index("patient_id"), group_by)
-
-
 def cohort_report(cohort, staff, options: ReportOptions | None = None, *, endpoints: bool = True,
                   parallel: bool | None = None) -> tuple[CohortFrame, Report | None]:
     """The cohort's frame for this viewer and its report (None for an empty frame).
@@ -83,12 +76,10 @@ def cohort_report(cohort, staff, options: ReportOptions | None = None, *, endpoi
             if loading is not None:
                 loading.result()
             return built, None
-        pooling = run(load_qol_pooled, _groups_of(frame, options.group_by), options.qol_codes) if wanted else None
+        pooling = run(load_qol_pooled, report_groups(frame, options.group_by), options.qol_codes) if wanted else None
         report = build_report(frame, options, None, cohort.unit)
         if not wanted:
             return built, report
-        from palliro.research.endpoint_report import endpoint_sections
-
         data = replace(loading.result(), qol_pooled=pooling.result(), qol_group_by=options.group_by)
         sections = report.sections + tuple(endpoint_sections(frame, data, options))
     return built, replace(report, sections=sections)
