@@ -155,8 +155,9 @@ def build_frame(rows: list[dict], episodes: list[dict], unit: str) -> CohortFram
     if unit == "patients" and len(df):
         # Earliest eligible course per patient; courses without a first fraction sort last. One sort of three
         # integer keys and one take, instead of sorting, de-duplicating and re-indexing the whole frame.
-        first = df["first_fraction_date"].to_numpy(dtype="datetime64[ns]").view(np.int64).copy()
-        first[np.isnat(df["first_fraction_date"].to_numpy(dtype="datetime64[ns]"))] = np.iinfo(np.int64).max
+        dates = df["first_fraction_date"].to_numpy(dtype="datetime64[ns]")
+        first = dates.view(np.int64).copy()
+        first[np.isnat(dates)] = np.iinfo(np.int64).max
         patients = df["patient_id"].to_numpy(dtype=np.int64)
         order = np.lexsort((df["course_id"].to_numpy(dtype=np.int64), first, patients))
         keep = order[np.r_[True, patients[order][1:] != patients[order][:-1]]]
