@@ -188,6 +188,19 @@ def pool_cells(cells: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return out.assign(n=n, mean=mean, m2=m2)
 
 
+def _moments(cells: pd.DataFrame, s1: str, s2: str, shift=0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(n, mean, M2) per row from the database's sums: ``s1`` = Σ(x − shift), ``s2`` = Σ(x − shift)², with the
+    row's minimum ``lo`` and maximum ``hi``. M2 = s2 − s1²/n cancels badly only when the values hardly
+    differ, so a row whose minimum equals its maximum gets that value and M2 = 0 exactly."""
+    n = cells["n"].to_numpy(dtype=np.int64)
+    total, total_sq = cells[s1].to_numpy(dtype=float), cells[s2].to_numpy(dtype=float)
+    lo, hi = cells["lo"].to_numpy(dtype=float), cells["hi"].to_numpy(dtype=float)
+    constant = lo == hi
+    mean = np.where(constant, lo, shift + total / n)
+    m2 = np.where(constant, 0.0, np.maximum(total_sq - total * (total / n), 0.0))
+    return n, mean, m2
+
+
 def _load_qol(ids, inv: pd.DataFrame, codes: tuple[str, ...]) -> pd.DataFrame:
     """Patient answers as (count, mean, M2) per patient, code and time point, from sums made in the database.
 
@@ -203,12 +216,7 @@ def _load_qol(ids, inv: pd.DataFrame, codes: tuple[str, ...]) -> pd.DataFrame:
     cells = pd.DataFrame.from_records(_rows(qs), columns=["patient_id", "code", "invitation_id", "n", "total",
                                                           "total_sq", "lo", "hi"])
     cells["time_point"] = _step_labels(cells.pop("invitation_id"), inv).astype(object).fillna("unscheduled")
-    n = cells["n"].to_numpy(dtype=np.int64)
-    total, total_sq = cells["total"].to_numpy(dtype=float), cells["total_sq"].to_numpy(dtype=float)
-    lo, hi = cells["lo"].to_numpy(dtype=float), cells["hi"].to_numpy(dtype=float)
-    constant = lo == hi
-    mean = np.where(constant, lo, total / n)
-    m2 = np.where(constant, 0.0, np.maximum(total_sq - total * mean, 0.0))
+    n, mean, m2 = _moments(cells, "total", "total_sq")
     cells = cells.assign(n=n, mean=mean, m2=m2)[QOL_COLUMNS]
     # Several invitations of a patient may share a step label: one cell per label.
     if cells.duplicated(["patient_id", "code", "time_point"]).any():
@@ -293,13 +301,7 @@ def load_qol_pooled(groups: pd.Series, codes: tuple[str, ...] = ()) -> pd.DataFr
     cells = pd.DataFrame.from_records(rows, columns=["code", "time_point", "group", "n", "s1", "s2", "lo", "hi"])
     if cells.empty:
         return pd.DataFrame(columns=columns)
-    k = cells["code"].map(dict(shifts)).fillna(0.0).to_numpy(dtype=float)
-    n = cells["n"].to_numpy(dtype=np.int64)
-    s1, s2 = cells["s1"].to_numpy(dtype=float), cells["s2"].to_numpy(dtype=float)
-    lo, hi = cells["lo"].to_numpy(dtype=float), cells["hi"].to_numpy(dtype=float)
-    constant = lo == hi
-    mean = np.where(constant, lo, k + s1 / n)
-    m2 = np.where(constant, 0.0, np.maximum(s2 - s1 * (s1 / n), 0.0))
+    n, mean, m2 = _moments(cells, "s1", "s2", shift=cells["code"].map(dict(shifts)).fillna(0.0).to_numpy(dtype=float))
     cells["time_point"] = cells["time_point"].astype(object).where(cells["time_point"].notna(), "unscheduled")
     cells["group"] = np.asarray(labels.cat.categories, dtype=object)[cells["group"].to_numpy(dtype=np.int64)]
     cells = cells.assign(n=n, mean=mean, m2=m2)[columns]
