@@ -27,6 +27,7 @@ code and invitation) and proxy agreement as the already paired same-day answers.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -286,14 +287,12 @@ def load_qol_pooled(groups: pd.Series, codes: tuple[str, ...] = ()) -> pd.DataFr
                f"o.value - {shift} AS d FROM {source} INNER JOIN {join} ON g.patient_id = o.patient_id "
                f"INNER JOIN {response} r ON r.id = o.response_id LEFT JOIN {invitation} i ON i.id = r.invitation_id "
                f"WHERE o.respondent = %s AND {wanted}) cells GROUP BY code, step_label, grp")
-        if connection.vendor == "postgresql":
-            # PostgreSQL's JIT compiles this large join and aggregate for longer than it saves: 0.6 s of 2.8 s
-            # on 100 000 patients (bench/README.md, cohort report). SET LOCAL ends with the transaction.
-            with transaction.atomic():
+        postgresql = connection.vendor == "postgresql"
+        # PostgreSQL's JIT compiles this large join and aggregate for longer than it saves: 0.6 s of 2.8 s on
+        # 100 000 patients (bench/README.md, cohort report). SET LOCAL ends with the transaction.
+        with transaction.atomic() if postgresql else contextlib.nullcontext():
+            if postgresql:
                 cursor.execute("SET LOCAL jit = off")
-                cursor.execute(sql, [*shift_params, *join_params, "patient", *wanted_params])
-                rows = cursor.fetchall()
-        else:
             cursor.execute(sql, [*shift_params, *join_params, "patient", *wanted_params])
             rows = cursor.fetchall()
         if connection.vendor == "sqlite":
