@@ -5,6 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from palliro.clinic.models import AnalgesicRecord, Patient, RTCourse
+from palliro.followup.models import Response
 
 
 def snapshot():
@@ -23,6 +24,8 @@ class TestGenerateCommand:
         assert Patient.objects.count() == 120
         assert RTCourse.objects.filter(is_reirradiation=True, previous_course__isnull=False).count() == \
             RTCourse.objects.filter(is_reirradiation=True).count()
+        # Answers are protected from deletion through their invitation: remove them first.
+        Response.objects.all().delete()
         Patient.objects.all().delete()
         call_command("generate", patients="120", seed="5", anchor="2026-06-30")
         assert snapshot() == first

@@ -1,11 +1,14 @@
-"""palliro.demo.activity: synthetic responses, observations and alerts, deterministic for a seed."""
+"""palliro.demo.activity: synthetic enrolments, invitations, responses, observations and alerts."""
 
 from datetime import date
 
+from django.db.models import Count
+
 from palliro.clinic.models import Patient
+from palliro.core.questionnaire.answers import validate_answers
 from palliro.demo.activity import write_activity
 from palliro.demo.writer import write_department
-from palliro.followup.models import Observation, Response
+from palliro.followup.models import Enrolment, Invitation, InvitationState, Observation, Response
 from palliro.triage.models import Alert
 
 ANCHOR = date(2026, 6, 1)
@@ -13,23 +16,60 @@ ANCHOR = date(2026, 6, 1)
 
 def snapshot():
     return (
+        sorted(Invitation.objects.values_list("patient__hospital_number", "step_label", "respondent", "due_at",
+                                              "state", "token_hash")),
         sorted(Response.objects.values_list("patient__hospital_number", "instrument__code", "submitted_at", "answers")),
         sorted(Observation.objects.values_list("patient__hospital_number", "code", "value", "observed_at")),
         sorted(Alert.objects.values_list("patient__hospital_number", "rule__code", "state", "created")),
     )
 
 
-def test_it_writes_about_a_hundred_observations_per_patient_with_open_alerts(db):
+def test_it_follows_the_protocols_with_answered_missed_and_scheduled_invitations(db):
     write_department(40, 7, ANCHOR, activity=False)
     counts = write_activity(Patient.objects.all(), 7, ANCHOR)
     assert counts["observations"] == Observation.objects.count()
-    assert 40 * 50 < counts["observations"] < 40 * 160
+    assert counts["invitations"] == Invitation.objects.count()
+    enrolled = Enrolment.objects.count()
+    assert enrolled == counts["enrolments"] > 0
+    assert 50 * enrolled < counts["observations"] < 400 * enrolled
+    # Only consenting patients are followed, each in the protocol of their first course's indication.
+    assert not Enrolment.objects.filter(patient__followup_consent=False).exists()
+    states = set(Invitation.objects.values_list("state", flat=True))
+    assert {InvitationState.COMPLETED, InvitationState.EXPIRED} <= states
+    # Every completed invitation has exactly one response, answered inside its window; no other has one.
+    completed = Invitation.objects.filter(state=InvitationState.COMPLETED)
+    assert Response.objects.count() == completed.count()
+    assert not completed.annotate(n=Count("responses")).exclude(n=1).exists()
+    for response in Response.objects.select_related("invitation")[:200]:
+        assert response.invitation.due_at <= response.submitted_at <= response.invitation.expires_at
+        assert response.respondent == response.invitation.respondent
+    # Time points come from the protocols' step labels.
+    labels = set(Invitation.objects.values_list("step_label", flat=True))
+    assert {"baseline", "week 1", "week 4"} <= labels
     assert Response.objects.filter(respondent="proxy").exists()
     assert Alert.objects.exists()
-    # Every answer stored is one the questionnaire accepts.
-    response = Response.objects.filter(instrument__code="palliro-general").first()
-    items = {q.link_id: q for q in response.instrument.questionnaire().questions}
-    assert all(items[k].value_of(v) is not None for k, v in response.answers.items())
+    # Every stored answer set is one the questionnaire accepts as complete.
+    for code in set(Response.objects.values_list("instrument__code", flat=True)):
+        response = Response.objects.filter(instrument__code=code).first()
+        assert validate_answers(response.instrument.questionnaire(), response.answers) == {}, code
+
+
+def test_no_invitation_is_due_after_the_patient_died(db):
+    write_department(60, 11, ANCHOR, activity=False)
+    write_activity(Patient.objects.all(), 11, ANCHOR)
+    for invitation in Invitation.objects.filter(patient__death_date__isnull=False).select_related("patient"):
+        if invitation.due_at.date() > invitation.patient.death_date:
+            assert invitation.state == InvitationState.CANCELLED
+
+
+def test_later_invitations_are_scheduled_with_working_links(db):
+    write_department(40, 5, date.today(), activity=False)
+    write_activity(Patient.objects.all(), 5, date.today())
+    scheduled = Invitation.objects.filter(state=InvitationState.SCHEDULED).first()
+    assert scheduled is not None
+    from palliro.followup.models import hash_token
+
+    assert hash_token(scheduled.token()) == scheduled.token_hash
 
 
 def test_it_is_deterministic_for_a_seed(db):
@@ -38,5 +78,6 @@ def test_it_is_deterministic_for_a_seed(db):
     first = snapshot()
     Alert.objects.all().delete()
     Response.objects.all().delete()
+    Enrolment.objects.all().delete()
     write_activity(Patient.objects.all(), 3, ANCHOR)
     assert snapshot() == first
