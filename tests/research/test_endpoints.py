@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, time, timedelta
 
+import pandas as pd
 import pytest
 
 from palliro.accounts.access import staff_context
@@ -96,3 +97,17 @@ def test_the_report_page_shows_endpoints_without_identifiers(answered, make_coho
     assert "Pain response (complete, partial, overall)" in body and "Patient–proxy agreement" in body
     for p in answered:
         assert p.family_name not in body and p.hospital_number not in body and p.given_name not in body
+
+
+def test_adherence_lists_time_points_in_order_of_their_numbers():
+    from palliro.research.endpoint_report import adherence_section
+    from palliro.research.endpoints import EndpointData
+
+    due = pd.Timestamp("2026-01-05", tz="UTC")
+    labels = ["week 12", "week 2", "baseline", "week 2 (relative)", "week 4", "pain diary"]
+    invitations = pd.DataFrame({"patient_id": range(len(labels)), "step_label": labels,
+                                "state": ["completed"] * len(labels), "due": [due] * len(labels)})
+    data = EndpointData(pd.DataFrame(), pd.DataFrame(), invitations)
+    (table,), _, _ = adherence_section(None, data, ReportOptions())
+    assert table.frame["time_point"].tolist() == [
+        "baseline", "pain diary", "week 2", "week 2 (relative)", "week 4", "week 12"]

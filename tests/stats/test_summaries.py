@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from scipy import stats as sps
 
 from palliro.stats.errors import StatsInputError
-from palliro.stats.summaries import mean_ci, mean_ci_by_group
+from palliro.stats.summaries import mean_ci, mean_ci_by_group, natural_key
 
 
 def test_mean_ci_by_hand():
@@ -57,6 +57,14 @@ def test_all_missing_cell():
 def test_numeric_times_sorted_numerically():
     rows = mean_ci_by_group([1, 2, 3, 4], ["g"] * 4, [10, 2, 10, 2])
     assert [r.time for r in rows] == [2, 10]
+
+
+def test_labelled_time_points_sort_by_their_numbers():
+    # "week 12" after "week 2", and a label's variant right after it (not alphabetical order).
+    rows = mean_ci_by_group([1, 2, 3, 4, 5, 6], ["a"] * 6,
+                            ["week 12", "week 2", "baseline", "week 2 (relative)", "week 4", "week 1"])
+    assert [r.time for r in rows] == ["baseline", "week 1", "week 2", "week 2 (relative)", "week 4", "week 12"]
+    assert sorted(["day 10", "day 9", "day 100"], key=natural_key) == ["day 9", "day 10", "day 100"]
 
 
 def test_validation():

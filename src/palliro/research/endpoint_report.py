@@ -17,6 +17,7 @@ from palliro.research.endpoints import (
 )
 from palliro.stats.errors import StatsInputError
 from palliro.stats.report import endpoint_rates, share
+from palliro.stats.summaries import natural_key
 
 OUTCOMES = {"complete": ["CR"], "partial": ["PR"], "overall": ["CR", "PR"]}
 
@@ -86,7 +87,7 @@ def adherence_section(frame, data, opt):
     if a.empty:
         raise StatsInputError("no questionnaire invitations due yet for this cohort", field="invitations")
     rows = []
-    for label, sub in a.groupby("step_label"):
+    for label, sub in sorted(a.groupby("step_label"), key=lambda pair: natural_key(pair[0])):
         s = share(sub["completed"], method=opt.ci_method)
         rows.append({"time_point": label, "due": s.n, "completed": s.events, "adherence": _r(s.proportion),
                      "lower_95": _r(s.lower), "upper_95": _r(s.upper)})

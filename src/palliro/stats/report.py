@@ -30,6 +30,7 @@ from palliro.stats.proportions import (
     fisher_exact_test,
     proportion_ci,
 )
+from palliro.stats.summaries import natural_key
 
 __all__ = [
     "CrossTab",
@@ -247,7 +248,7 @@ def endpoint_rates(
         raise StatsInputError("at least one outcome is required", field="outcomes")
     ne = set(not_evaluable)
     assessable = np.array([not pd.isna(c) and c not in ne for c in cat], dtype=bool)
-    points = list(order) if order is not None else sorted(set(tp.tolist()), key=str)
+    points = list(order) if order is not None else sorted(set(tp.tolist()), key=natural_key)
     out = []
     for point in points:
         at = tp == point

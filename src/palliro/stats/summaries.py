@@ -8,6 +8,7 @@ always shows how much data each point rests on; missing group or time labels are
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,12 +99,19 @@ def _labels(values, n: int, field: str) -> np.ndarray:
     return arr
 
 
+def natural_key(label) -> tuple:
+    """Sort key for labels with numbers in them: "week 2" before "week 12" (text parts compare as text,
+    digit runs as numbers)."""
+    parts = re.split(r"(\d+)", str(label))
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
+
+
 def _sort_key(v):
-    # Numeric time points sort numerically, labels alphabetically; mixed types by their text.
+    # Numeric time points sort numerically, labels naturally ("week 2" before "week 12"); mixed types by text.
     return (
-        (0, float(v), "")
+        (0, float(v), ())
         if isinstance(v, int | float | np.number) and not isinstance(v, bool)
-        else (1, 0.0, str(v))
+        else (1, 0.0, natural_key(v))
     )
 
 
