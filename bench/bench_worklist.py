@@ -48,7 +48,7 @@ def build(n_patients: int, seed: int) -> None:
         return
     anchor = date(2026, 11, 1)
     t0 = time.perf_counter()
-    write_department(n_patients, seed, anchor)
+    write_department(n_patients, seed, anchor, activity=False)
     ensure_demo_accounts()
     t1 = time.perf_counter()
     counts = write_activity(Patient.objects.all(), seed, anchor)

@@ -81,3 +81,12 @@ def test_it_is_deterministic_for_a_seed(db):
     Enrolment.objects.all().delete()
     write_activity(Patient.objects.all(), 3, ANCHOR)
     assert snapshot() == first
+
+
+def test_a_second_run_leaves_patients_in_follow_up_as_they_are(db):
+    write_department(15, 3, ANCHOR, activity=False)
+    write_activity(Patient.objects.all(), 3, ANCHOR)
+    first = snapshot()
+    counts = write_activity(Patient.objects.all(), 3, ANCHOR)
+    assert counts["enrolments"] == counts["invitations"] == counts["observations"] == 0
+    assert snapshot() == first

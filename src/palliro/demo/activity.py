@@ -112,7 +112,7 @@ class _Instruments:
 def write_activity(patients_qs, seed: int, anchor: date, progress=None) -> dict[str, int]:
     """Enrol the given patients and store their invitations, responses, observations and alerts.
 
-    Returns counts by kind. ``anchor`` is the day the department is seen on: invitations after it are
+    Patients already enrolled in a protocol are left as they are. Returns counts by kind. ``anchor`` is the day the department is seen on: invitations after it are
     still scheduled.
     """
     instruments = _Instruments()
@@ -140,7 +140,8 @@ def _first_courses(chunk) -> dict[int, RTCourse]:
 
 
 def _write_chunk(chunk, offset, seed, anchor, instruments, rules, zones, steps, counts):
-    patients = {p.pk: p for p in Patient.objects.filter(pk__in=chunk)}
+    # A patient already in follow-up keeps it: a second run adds nothing for them.
+    patients = {p.pk: p for p in Patient.objects.filter(pk__in=chunk, enrolments__isnull=True)}
     courses = _first_courses(chunk)
     proxies: dict[int, list[Proxy]] = {}
     for proxy in Proxy.objects.filter(patient_id__in=chunk, active=True, consent=True).order_by("patient_id", "pk"):
@@ -149,8 +150,8 @@ def _write_chunk(chunk, offset, seed, anchor, instruments, rules, zones, steps, 
     enrolments, plans, alerts = [], [], []
     for index, pid in enumerate(chunk, start=offset):
         rng = random.Random(seed * 1_000_003 + index)
-        patient, course = patients[pid], courses.get(pid)
-        if course is None or not patient.followup_consent:
+        patient, course = patients.get(pid), courses.get(pid)
+        if patient is None or course is None or not patient.followup_consent:
             continue
         enrolled_on = course.first_fraction_date - timedelta(days=ENROL_DAYS_BEFORE_FIRST)
         if enrolled_on > anchor:
