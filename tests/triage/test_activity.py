@@ -3,12 +3,14 @@
 from datetime import date
 
 from django.db.models import Count
+from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 from palliro.clinic.models import Patient
 from palliro.core.questionnaire.answers import validate_answers
 from palliro.demo.activity import write_activity
 from palliro.demo.writer import write_department
 from palliro.followup.models import Enrolment, Invitation, InvitationState, Observation, Response
+from palliro.followup.submission import observation_rows
 from palliro.triage.models import Alert
 
 ANCHOR = date(2026, 6, 1)
@@ -48,10 +50,17 @@ def test_it_follows_the_protocols_with_answered_missed_and_scheduled_invitations
     assert {"baseline", "week 1", "week 4"} <= labels
     assert Response.objects.filter(respondent="proxy").exists()
     assert Alert.objects.exists()
-    # Every stored answer set is one the questionnaire accepts as complete.
+    # Every stored answer set is one the questionnaire accepts as complete, stored as a submission stores it:
+    # with its FHIR QuestionnaireResponse and the observations submission.observation_rows gives.
     for code in set(Response.objects.values_list("instrument__code", flat=True)):
         response = Response.objects.filter(instrument__code=code).first()
-        assert validate_answers(response.instrument.questionnaire(), response.answers) == {}, code
+        questionnaire = response.instrument.questionnaire()
+        assert validate_answers(questionnaire, response.answers) == {}, code
+        QuestionnaireResponse.model_validate(response.questionnaire_response)
+        assert response.questionnaire_response["authored"].startswith(response.submitted_at.date().isoformat())
+        stored = sorted(response.observations.values_list("code", "value"))
+        assert stored == sorted(observation_rows(response.instrument, questionnaire, response.answers)), code
+    assert not Response.objects.filter(questionnaire_response__isnull=True).exists()
 
 
 def test_no_invitation_is_due_after_the_patient_died(db):

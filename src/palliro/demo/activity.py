@@ -26,6 +26,7 @@ from django.db import transaction
 
 from palliro.accounts.models import Site
 from palliro.clinic.models import Patient, Proxy, RTCourse
+from palliro.core.questionnaire import to_questionnaire_response
 from palliro.core.questionnaire.answers import enabled_items
 from palliro.followup.models import (
     Enrolment,
@@ -39,6 +40,7 @@ from palliro.followup.models import (
 )
 from palliro.followup.protocols import protocol_for_indication
 from palliro.followup.scheduling import SEND_HOUR, expected_last_fraction
+from palliro.followup.submission import observation_rows
 from palliro.instruments.models import Instrument
 from palliro.triage.models import SEVERITY_RANK, Alert, AlertRule, Outcome
 
@@ -90,10 +92,10 @@ def _submission_id(rng: random.Random, patient_id: int) -> uuid.UUID:
 
 
 def _answer(codes, value: int):
+    """The answer option whose ordinal is nearest to ``value`` (``value`` itself for an integer item)."""
     if codes is None:
         return value
-    nearest = min(codes, key=lambda k: abs(k - value))
-    return codes[nearest], nearest
+    return codes[min(codes, key=lambda k: abs(k - value))]
 
 
 class _Instruments:
@@ -278,7 +280,7 @@ def _pain(step, days_from_first: int, baseline: int, responder: bool, rng) -> in
 def _answers(instrument, items, pain: int, symptoms: dict, rng) -> tuple[dict, list]:
     """Answers to the scored items the questionnaire shows for them (enableWhen followed), and the
     observations' (code, value) pairs."""
-    stored, values = {}, {}
+    stored = {}
     for link, codes in items:
         if link.startswith(("pain", "diary-pain")):
             raw = pain if link in ("pain-worst", "diary-pain-worst") else max(0, pain - rng.randint(0, 3))
@@ -287,7 +289,7 @@ def _answers(instrument, items, pain: int, symptoms: dict, rng) -> tuple[dict, l
         else:
             symptoms[link] = max(0, min(4, symptoms.get(link, 1) + rng.randint(-1, 1)))
             raw = symptoms[link]
-        stored[link], values[link] = (raw, raw) if codes is None else _answer(codes, raw)
+        stored[link] = _answer(codes, raw)
     questionnaire = instrument.questionnaire()
     answers = dict(stored)
     for _ in range(3):  # an answer given here can show further questions
@@ -300,7 +302,8 @@ def _answers(instrument, items, pain: int, symptoms: dict, rng) -> tuple[dict, l
                 stored[item.link_id] = [choice] if item.repeats else choice
         if not missing:
             break
-    return answers, [(f"{instrument.code}/{link}", values[link]) for link in answers if link in values]
+    # The observations a submission of these answers stores (item values, and scales where scored).
+    return answers, observation_rows(instrument, questionnaire, answers)
 
 
 def _alerts(patient, planned: list[_Planned], rules, anchor: date, rng) -> list[Alert]:
@@ -336,12 +339,18 @@ def _store(enrolments, plans: list[_Planned], alerts, counts) -> None:
     for plan in answered:
         invitation = plan.invitation
         rng = random.Random(invitation.link_salt)
+        subject = invitation.proxy or invitation.patient
+        # The FHIR document a submission stores with the response (research exports read it).
+        document = to_questionnaire_response(
+            invitation.instrument.questionnaire(), plan.answers, subject.language,
+            f"Patient/{invitation.patient.pseudonym}", plan.answered_at, trusted=True,
+            author_ref=f"RelatedPerson/{invitation.proxy.pk}" if invitation.proxy else f"Patient/{invitation.patient.pseudonym}",
+        )
         responses.append(Response(
             patient_id=invitation.patient_id, invitation=invitation, instrument=invitation.instrument,
             respondent=invitation.respondent, proxy=invitation.proxy, status="completed",
             submission_id=_submission_id(rng, invitation.patient_id), answers=plan.answers,
-            submitted_at=plan.answered_at,
-            language=(invitation.proxy or invitation.patient).language,
+            submitted_at=plan.answered_at, language=subject.language, questionnaire_response=document,
         ))
     Response.objects.bulk_create(responses, batch_size=BATCH)
     observations = [
