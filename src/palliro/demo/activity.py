@@ -29,17 +29,17 @@ from palliro.clinic.models import Patient, Proxy, RTCourse
 from palliro.core.questionnaire import to_questionnaire_response
 from palliro.core.questionnaire.answers import enabled_items
 from palliro.followup.models import (
+    Anchor,
     Enrolment,
     Invitation,
     InvitationState,
     Observation,
-    ProtocolStep,
     Respondent,
     Response,
     hash_token,
 )
 from palliro.followup.protocols import protocol_for_indication
-from palliro.followup.scheduling import SEND_HOUR, expected_last_fraction
+from palliro.followup.scheduling import SEND_HOUR, planned_days
 from palliro.followup.submission import observation_rows
 from palliro.instruments.models import Instrument
 from palliro.triage.models import SEVERITY_RANK, Alert, AlertRule, Outcome
@@ -114,8 +114,8 @@ class _Instruments:
 def write_activity(patients_qs, seed: int, anchor: date, progress=None) -> dict[str, int]:
     """Enrol the given patients and store their invitations, responses, observations and alerts.
 
-    Patients already enrolled in a protocol are left as they are. Returns counts by kind. ``anchor`` is the day the department is seen on: invitations after it are
-    still scheduled.
+    Patients already enrolled in a protocol are left as they are. Returns counts by kind. ``anchor`` is the day
+    the department is seen on: invitations after it are still scheduled.
     """
     instruments = _Instruments()
     rules = {r.code: r for r in AlertRule.objects.filter(code__in=["pain-worst-high", "mscc-red-flag"])}
@@ -175,37 +175,21 @@ def _write_chunk(chunk, offset, seed, anchor, instruments, rules, zones, steps, 
     _store(enrolments, plans, alerts, counts)
 
 
-def _anchor_day(anchor: str, course: RTCourse, enrolled_on: date) -> date:
-    if anchor == "enrolment":
-        return enrolled_on
-    if anchor == "first_fraction":
-        return course.first_fraction_date
-    return course.last_fraction_date or expected_last_fraction(course)
-
-
-def _days(step: ProtocolStep, course: RTCourse, enrolled_on: date) -> list[date]:
-    """The days a step is due, as :func:`palliro.followup.scheduling.planned_days` plans them."""
-    first = _anchor_day(step.anchor, course, enrolled_on) + timedelta(days=step.day_offset)
-    if not step.repeat_until_anchor:
-        return [first]
-    last = _anchor_day(step.repeat_until_anchor, course, enrolled_on) + timedelta(days=step.repeat_until_offset or 0)
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
-
-
 def _patient_plan(patient, course, enrolment, steps, proxies, zone, now, anchor, rng, instruments) -> list[_Planned]:
-    enrolled_on = enrolment.enrolled_at.date()
     baseline_pain = rng.randint(2, 8)
     responder = rng.random() < 0.7
     symptoms: dict[str, int] = {}
     answered_days: dict[str, date] = {}  # step label → the day the patient answered it
     planned = []
+    # The days each step is due, as enrolling the patient would plan them (no query: the course is attached).
+    days = {step.pk: planned_days(step, enrolment) for step in steps}
     # Patient steps first, in time order, so that relatives can answer on the patient's day.
-    ordered = sorted(steps, key=lambda s: (s.respondent == Respondent.PROXY, _days(s, course, enrolled_on)[0], s.pk))
+    ordered = sorted(steps, key=lambda s: (s.respondent == Respondent.PROXY, days[s.pk][0], s.pk))
     for step in ordered:
         instrument, items = instruments.get(step.instrument_code)
         respondents = [(step.respondent, None)] if step.respondent != Respondent.PROXY else [
             (Respondent.PROXY, proxy) for proxy in proxies]
-        for day in _days(step, course, enrolled_on):
+        for day in days[step.pk]:
             for respondent, proxy in respondents:
                 invitation = Invitation(
                     enrolment=enrolment, step=step, step_label=step.label, patient=patient, proxy=proxy,
@@ -243,7 +227,7 @@ def _decide(plan: _Planned, step, day: date, patient, now: datetime, anchor: dat
         rate = ANSWER_RATE["proxy"]
     elif step.repeat_until_anchor:
         rate = ANSWER_RATE["diary"]
-    elif step.anchor == "enrolment":
+    elif step.anchor == Anchor.ENROLMENT:
         rate = ANSWER_RATE["baseline"]
     else:
         rate = ANSWER_RATE["weekly"] - ANSWER_RATE["weekly_decline"] * step.day_offset / 7
@@ -294,7 +278,8 @@ def _answers(instrument, items, pain: int, symptoms: dict, rng) -> tuple[dict, l
     answers = dict(stored)
     for _ in range(3):  # an answer given here can show further questions
         shown = enabled_items(questionnaire, answers)
-        answers = {link: answer for link, answer in stored.items() if link in {i.link_id for i in shown}}
+        shown_ids = {item.link_id for item in shown}
+        answers = {link: answer for link, answer in stored.items() if link in shown_ids}
         missing = [i for i in shown if i.answerable and i.required and i.link_id not in answers]
         for item in missing:  # unscored required questions, e.g. "choose all that apply"
             if item.type == "choice" and item.options:
@@ -344,7 +329,8 @@ def _store(enrolments, plans: list[_Planned], alerts, counts) -> None:
         document = to_questionnaire_response(
             invitation.instrument.questionnaire(), plan.answers, subject.language,
             f"Patient/{invitation.patient.pseudonym}", plan.answered_at, trusted=True,
-            author_ref=f"RelatedPerson/{invitation.proxy.pk}" if invitation.proxy else f"Patient/{invitation.patient.pseudonym}",
+            author_ref=(f"RelatedPerson/{invitation.proxy.pk}" if invitation.proxy
+                        else f"Patient/{invitation.patient.pseudonym}"),
         )
         responses.append(Response(
             patient_id=invitation.patient_id, invitation=invitation, instrument=invitation.instrument,
