@@ -12,6 +12,21 @@ import pytest
 PASSWORD = "correct horse battery staple"
 
 
+@pytest.fixture(autouse=True)
+def _forget_analysis_stores():
+    """Each test starts without the analysis store's copies of an earlier test's database."""
+    yield
+    from django.conf import settings
+
+    if settings.configured and "palliro.research" in settings.INSTALLED_APPS:
+        from django.apps import apps
+
+        if apps.ready:
+            from palliro.research.store import reset_stores
+
+            reset_stores()
+
+
 def make_user(username, *memberships, superuser=False):
     from django.contrib.auth import get_user_model
 

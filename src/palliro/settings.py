@@ -245,6 +245,9 @@ TASKS = {
 }
 
 # Follow-up messaging: the SMS sender is pluggable; the logging sender writes links to the log (demo only).
+#: Research reports read columnar copies kept current by a change journal (palliro.research.store); off: every
+#: report queries the database directly (same results, slower on large departments).
+PALLIRO_ANALYSIS_STORE = env_bool("PALLIRO_ANALYSIS_STORE", True)
 PALLIRO_SMS_SENDER = os.environ.get("PALLIRO_SMS_SENDER", "palliro.followup.notifications.LoggingSmsSender")
 PALLIRO_REMINDER_DAYS = tuple(int(day) for day in env_list("PALLIRO_REMINDER_DAYS", "2,5"))
 

@@ -131,7 +131,10 @@ def _site_flags(key) -> tuple:
 
 def _dates(values: pd.Series) -> pd.Series:
     """``pd.to_datetime`` of a date column, parsing each distinct value once (a few thousand dates
-    repeat over 100 000 rows); missing values become NaT."""
+    repeat over 100 000 rows); missing values become NaT. Already parsed dates (the analysis store's) are
+    returned as they are."""
+    if values.dtype == "datetime64[ns]":
+        return values
     codes, distinct = pd.factorize(values.to_numpy(dtype=object))
     parsed = pd.to_datetime(pd.Series(distinct, dtype=object)).to_numpy(dtype="datetime64[ns]")
     out = np.full(len(codes), np.datetime64("NaT", "ns"))
@@ -144,10 +147,14 @@ def _days(later: pd.Series, earlier: pd.Series) -> pd.Series:
     return (pd.to_datetime(later) - pd.to_datetime(earlier)).dt.days.astype(float)
 
 
-def build_frame(rows: list[dict], episodes: list[dict], unit: str) -> CohortFrame:
-    """Pure part of :func:`cohort_frame`: derive the analysis columns from queried rows."""
+def build_frame(rows: list[tuple] | pd.DataFrame, episodes: list[tuple], unit: str) -> CohortFrame:
+    """Pure part of :func:`cohort_frame`: derive the analysis columns from queried rows (tuples, or a frame
+    with the columns COURSE_FIELDS + PATIENT_FIELDS in that order, as the analysis store holds them)."""
     # Column names set in place: DataFrame.rename copies all 100 000 rows, twice.
-    df = pd.DataFrame.from_records(rows, columns=list(COURSE_FIELDS) + list(PATIENT_FIELDS))
+    if isinstance(rows, pd.DataFrame):
+        df = rows.reset_index(drop=True)
+    else:
+        df = pd.DataFrame.from_records(rows, columns=list(COURSE_FIELDS) + list(PATIENT_FIELDS))
     df.columns = ["course_id" if c == "id" else c for c in COURSE_FIELDS] + [
         c.removeprefix("patient__") for c in PATIENT_FIELDS]
     n_matched = len(df)

@@ -364,7 +364,12 @@ def _load_proxy_pairs(ids) -> pd.DataFrame:
     with connection.cursor() as cursor:
         cursor.execute(sql, (*params, "patient"))
         rows = cursor.fetchall()
-    pairs = pd.DataFrame.from_records(rows, columns=[*PAIR_COLUMNS, "proxy_id"])
+    return paired_rows(pd.DataFrame.from_records(rows, columns=[*PAIR_COLUMNS, "proxy_id"]), items)
+
+
+def paired_rows(pairs: pd.DataFrame, items: dict[str, str]) -> pd.DataFrame:
+    """Same-day pairs from joined rows (:data:`PAIR_COLUMNS` + proxy_id) ordered by proxy answer, then own
+    answer, each by (observed_at, id); ``items`` maps each proxy code to its patient-side code."""
     if pairs.empty:
         return pd.DataFrame(columns=PAIR_COLUMNS)
     pairs = pairs.drop_duplicates("proxy_id", keep="last").drop(columns=["proxy_id"])
@@ -421,20 +426,26 @@ def load_endpoint_data(ids, pain_codes: tuple[str, ...] = PAIN_CODES, qol_codes:
                as_text=("recorded_on",)),
         columns=["patient_id", "day", "drug", "dose", "unit", "route", "doses_per_day", "table"],
     )
+    omed = omed_totals(records)
+    qol_codes = tuple(c for c in qol_codes if not c.startswith(QOL_PREFIX))
+    cells = _load_qol(ids, inv, qol_codes) if qol else None
+    pairs = _load_proxy_pairs(ids)
+    return EndpointData(obs, omed, inv.drop(columns=["id"]), cells, pairs, pain_codes, qol_codes)
+
+
+def omed_totals(records: pd.DataFrame) -> pd.DataFrame:
+    """OMED per patient and recording day (mg/day) from analgesic records with columns patient_id, day,
+    drug, dose, unit, route, doses_per_day and ``table`` holding the patient's site id."""
     # The site's OMED table from the (few) sites rather than a second join per record.
     tables = dict(Site.objects.values_list("id", "omed_table"))
-    records["table"] = records["table"].map(tables).astype(object)
+    records = records.assign(table=records["table"].map(tables).astype(object))
     omed = pd.DataFrame({"patient_id": records["patient_id"], "day": pd.to_datetime(records["day"]),
                          "mg": _omed_per_day(records)})
     # A day with a non-convertible record has an unknown total, not a smaller one.
     omed["unknown"] = omed["mg"].isna()
     omed = omed.groupby(["patient_id", "day"], as_index=False).agg(mg=("mg", "sum"), unknown=("unknown", "any"))
     omed.loc[omed["unknown"], "mg"] = np.nan
-    omed = omed.drop(columns=["unknown"])
-    qol_codes = tuple(c for c in qol_codes if not c.startswith(QOL_PREFIX))
-    cells = _load_qol(ids, inv, qol_codes) if qol else None
-    pairs = _load_proxy_pairs(ids)
-    return EndpointData(obs, omed, inv.drop(columns=["id"]), cells, pairs, pain_codes, qol_codes)
+    return omed.drop(columns=["unknown"])
 
 
 def omed_at(omed: pd.DataFrame, pids, days, lookback: int) -> np.ndarray:

@@ -7,6 +7,7 @@ viewer's own access rights (see :func:`palliro.research.cohort.cohort_frame`).
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Now
 
 from palliro.accounts.models import Site
 from palliro.clinic import choices
@@ -86,3 +87,23 @@ class Cohort(models.Model):
             rows.append(("Regimen", "any"))
         rows.append(("Follow-up protocol", self.protocol.name if self.protocol_id else "any"))
         return rows
+
+
+class Change(models.Model):
+    """One entry of the change journal that the analysis store follows (:mod:`palliro.research.journal`).
+
+    Written only by database triggers: rows ``lo``..``hi`` of ``table`` were inserted, updated or deleted.
+    ``xid`` is the writing transaction's id on PostgreSQL (None on SQLite, whose writers are serialised).
+    """
+
+    table = models.CharField(max_length=16)
+    lo = models.BigIntegerField()
+    hi = models.BigIntegerField()
+    xid = models.BigIntegerField(null=True)
+    at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        indexes = [models.Index(fields=["xid"]), models.Index(fields=["at"])]
+
+    def __str__(self):
+        return f"{self.table} {self.lo}..{self.hi}"

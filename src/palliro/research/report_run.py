@@ -12,6 +12,10 @@ sections are computed; the endpoint sections follow. The database drivers (sqlit
 GIL while the database works, so on two cores the queries overlap with the pandas work. Each helper
 thread uses its own database connection (Django's connections are per thread) and closes it when done.
 
+With the analysis store on (``PALLIRO_ANALYSIS_STORE``, the default) the frame and the endpoint data come
+from its copies, brought up to date from the change journal first (:mod:`palliro.research.store`); no thread
+is needed then. Without it, or where it cannot be used, the queries below run.
+
 Inside a transaction (``connection.in_atomic_block``, e.g. a test case or a request wrapped in
 ATOMIC_REQUESTS) other connections would not see its uncommitted rows, so everything then runs on the
 calling thread, in the same order.
@@ -19,15 +23,21 @@ calling thread, in the same order.
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 
+from django.conf import settings
 from django.db import connection, connections
 
 from palliro.research.analyses import Report, ReportOptions, build_report
 from palliro.research.cohort import CohortFrame, cohort_courses, cohort_frame
 from palliro.research.endpoint_report import endpoint_sections, report_groups
 from palliro.research.endpoints import load_endpoint_data, load_qol_pooled
+from palliro.research.store import Snapshot, StoreUnavailable, analysis_store
+from palliro.research.store_report import endpoint_data_from_store, frame_from_store, qol_pooled_from_store
+
+logger = logging.getLogger(__name__)
 
 
 def _closing(fn, *args, **kwargs):
@@ -56,13 +66,43 @@ class _Inline:
         return None
 
 
+def _snapshot() -> Snapshot | None:
+    try:
+        return analysis_store(connection.alias).current()
+    except StoreUnavailable as exc:
+        logger.warning("Research report without the analysis store: %s", exc)
+        return None
+
+
+def report_from_snapshot(snap: Snapshot, cohort, staff, options: ReportOptions,
+                         endpoints: bool = True) -> tuple[CohortFrame, Report | None]:
+    """:func:`cohort_report` computed from the analysis store's copies."""
+    built = frame_from_store(snap, cohort, staff)
+    frame = built.frame
+    if not len(frame):
+        return built, None
+    report = build_report(frame, options, None, cohort.unit)
+    if not (endpoints and options.endpoints):
+        return built, report
+    data = endpoint_data_from_store(snap, frame["patient_id"].unique())
+    pooled = qol_pooled_from_store(snap, report_groups(frame, options.group_by), options.qol_codes)
+    data = replace(data, qol_pooled=pooled, qol_group_by=options.group_by)
+    return built, replace(report, sections=report.sections + tuple(endpoint_sections(frame, data, options)))
+
+
 def cohort_report(cohort, staff, options: ReportOptions | None = None, *, endpoints: bool = True,
-                  parallel: bool | None = None) -> tuple[CohortFrame, Report | None]:
+                  parallel: bool | None = None, store: bool | None = None) -> tuple[CohortFrame, Report | None]:
     """The cohort's frame for this viewer and its report (None for an empty frame).
 
-    ``parallel`` None: threads unless inside a transaction; False: everything on the calling thread.
+    ``store`` None: the analysis store when the setting allows it and no transaction is open; False: queries.
+    ``parallel`` (queries only) None: threads unless inside a transaction; False: everything on the calling
+    thread.
     """
     options = options or ReportOptions()
+    if store is None:
+        store = settings.PALLIRO_ANALYSIS_STORE and not connection.in_atomic_block
+    if store and (snap := _snapshot()) is not None:
+        return report_from_snapshot(snap, cohort, staff, options, endpoints)
     if parallel is None:
         parallel = not connection.in_atomic_block
     ids = cohort_courses(cohort, staff).values("patient_id")
@@ -85,4 +125,4 @@ def cohort_report(cohort, staff, options: ReportOptions | None = None, *, endpoi
     return built, replace(report, sections=sections)
 
 
-__all__ = ["cohort_report"]
+__all__ = ["cohort_report", "report_from_snapshot"]

@@ -50,7 +50,8 @@ def enqueue_dispatch_if_idle() -> bool:
 
 #: The non-response rule looks for missed questionnaires; once an hour is soon enough and cheap.
 NON_RESPONSE_EVERY = 3600.0
-#: Finished task results are pruned once a day (followup.tasks.prune_task_results).
+#: Finished task results and old change-journal entries are pruned once a day (followup.tasks.prune_task_results,
+#: research.tasks.prune_change_journal).
 PRUNE_EVERY = 86400.0
 #: Seconds between sweeps that redraw the timeline figures of patients who answered meanwhile.
 TIMELINE_SWEEP_EVERY = 15.0
@@ -73,6 +74,7 @@ class Scheduler(threading.Thread):
     def tick(self, now: float) -> None:
         """Enqueue every job that is due at ``now`` (a ``time.monotonic()`` reading)."""
         from palliro.followup.tasks import prune_task_results
+        from palliro.research.tasks import prune_change_journal
         from palliro.triage.tasks import check_non_response, refresh_recent_timelines
 
         if now - self.last_dispatch >= self.every:
@@ -83,6 +85,7 @@ class Scheduler(threading.Thread):
             self.last_non_response = now
         if now - self.last_prune >= PRUNE_EVERY:
             enqueue_if_idle(prune_task_results)
+            enqueue_if_idle(prune_change_journal)
             self.last_prune = now
         if now - self.last_sweep >= TIMELINE_SWEEP_EVERY:
             started = timezone.now()
