@@ -116,3 +116,6 @@ def test_old_finished_task_results_are_pruned_and_recent_or_waiting_ones_kept(se
     scheduler = worker.Scheduler(every=60)
     scheduler.tick(5000.0)
     assert DBTaskResult.objects.filter(task_path=tasks.prune_task_results.module_path).count() == 1
+    from palliro.research.tasks import prune_change_journal
+
+    assert DBTaskResult.objects.filter(task_path=prune_change_journal.module_path).count() == 1

@@ -90,6 +90,15 @@ def test_it_gives_the_same_report_as_the_queries(department):
     assert not report.table("proxy_agreement").frame.empty
 
 
+@pytest.mark.parametrize("options", [
+    ReportOptions(group_by="", qol_codes=("palliro-pain-diary/diary-pain-worst", "palliro-general/pain-worst")),
+    ReportOptions(group_by="regimen", origin="last_fraction", endpoints=False),
+])
+def test_other_report_options_give_the_same_report_too(department, options):
+    report = assert_same_report(department, clinician(), AnalysisStore(), options)
+    assert [s.key for s in report.sections if s.error] == []
+
+
 @pytest.mark.parametrize("filters", [
     {"unit": "courses"},
     {"indications": ["pain"], "tumours": ["breast", "prostate", "lung"]},
@@ -286,3 +295,48 @@ def test_enrolments_follow_the_protocol_filter(department):
         protocol=protocol).update(protocol=Protocol.objects.exclude(pk=protocol.pk).first())
     assert_same_report(department, clinician(), store)
     assert store.last_action == "refresh"
+
+
+def test_the_worker_task_prunes_the_journal(department):
+    from palliro.research.tasks import prune_change_journal
+
+    Patient.objects.filter(pk=Patient.objects.order_by("pk").first().pk).update(kps=60)
+    Change.objects.update(at=Change.objects.order_by("-id").first().at - journal.RETENTION - timedelta(minutes=1))
+    Patient.objects.filter(pk=Patient.objects.order_by("pk").last().pk).update(kps=70)
+    before = Change.objects.count()
+    assert prune_change_journal.call() == before - 1
+
+
+def _treated(patient):
+    return RTCourse.objects.create(patient=patient, indication="pain", target_region="hip", technique="conventional",
+                                   total_dose_gy=8, fractions_planned=1, first_fraction_date=date(2025, 2, 3),
+                                   last_fraction_date=date(2025, 2, 3), fractions_delivered=1)
+
+
+def test_the_report_page_reads_the_store_and_shows_new_rows_at_once(site_a, site_b, researcher, nurse_a, nurse_b,
+                                                                     login, client, make_cohort):
+    from django.urls import reverse
+
+    from palliro.accounts.models import AuditEvent
+    from tests.conftest import make_patient
+
+    ann = make_patient(site_a, "H-ANN", "Ann", "Aalders", last_known_alive=date(2025, 6, 1))
+    cas = make_patient(site_a, "H-CAS", "Cas", "Claes", research_consent=False, last_known_alive=date(2025, 6, 1))
+    _treated(ann), _treated(cas)
+    cohort = make_cohort(site_a)
+    url = reverse("research:cohort_report", args=[cohort.pk])
+    assert client.get(url).status_code == 302  # anonymous: to the login page
+    page = login(researcher).get(url)
+    assert page.status_code == 200 and analysis_store().last_action == "load"
+    text = page.content.decode()
+    assert "Aalders" not in text and "H-ANN" not in text and cas.pseudonym not in text
+    assert AuditEvent.objects.filter(action="research_report").latest("pk").detail == "rows=1"
+    # A consenting patient treated since: the next page shows them, read from the journal, not reloaded.
+    _treated(make_patient(site_a, "H-DAN", "Dan", "Dekker", last_known_alive=date(2025, 6, 1)))
+    assert login(researcher).get(url).status_code == 200
+    assert analysis_store().last_action == "refresh"
+    assert AuditEvent.objects.filter(action="research_report").latest("pk").detail == "rows=2"
+    # Care staff of the site see every patient of it; another site's nurse gets no report at all.
+    assert login(nurse_a).get(url).status_code == 200
+    assert AuditEvent.objects.filter(action="research_report").latest("pk").detail == "rows=3"
+    assert login(nurse_b).get(url).status_code in (403, 404)

@@ -84,7 +84,7 @@ def report_from_snapshot(snap: Snapshot, cohort, staff, options: ReportOptions,
     report = build_report(frame, options, None, cohort.unit)
     if not (endpoints and options.endpoints):
         return built, report
-    data = endpoint_data_from_store(snap, frame["patient_id"].unique())
+    data = endpoint_data_from_store(snap, frame["patient_id"].unique(), qol_codes=options.qol_codes)
     pooled = qol_pooled_from_store(snap, report_groups(frame, options.group_by), options.qol_codes)
     data = replace(data, qol_pooled=pooled, qol_group_by=options.group_by)
     return built, replace(report, sections=report.sections + tuple(endpoint_sections(frame, data, options)))

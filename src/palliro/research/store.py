@@ -286,7 +286,9 @@ class AnalysisStore:
             return kept.reset_index(drop=True)
         if kept.empty:
             return fresh.reset_index(drop=True)
-        return pd.concat([kept, fresh], ignore_index=True)
+        # Column by column with numpy: a typed column meeting an object one (a NULL among the fresh rows) becomes
+        # an object column of the same values; pandas' concat warns on all-NaT date columns.
+        return pd.DataFrame({c: np.concatenate([kept[c].to_numpy(), fresh[c].to_numpy()]) for c in kept.columns})
 
     def _plain(self, queryset, fields, as_text=()) -> pd.DataFrame:
         return _frame(fetch_rows(queryset.order_by(), fields, as_text=as_text), fields)
@@ -377,10 +379,24 @@ def analysis_store(alias: str = "default") -> AnalysisStore:
         return _stores[alias]
 
 
+def warm(alias: str = "default") -> bool:
+    """Load this process's store now (``palliro serve`` does so before forking its web workers, which then
+    share the copies); returns whether it could. A database without the journal only logs a warning."""
+    from django.db import DatabaseError
+
+    try:
+        analysis_store(alias).current()
+    except (StoreUnavailable, DatabaseError) as exc:
+        logger.warning("Analysis store not loaded at start-up: %s", exc)
+        return False
+    return True
+
+
 def reset_stores() -> None:
     """Forget every copy (tests, and after the database is replaced underneath the process)."""
     with _stores_lock:
         _stores.clear()
 
 
-__all__ = ["AnalysisStore", "ObservationArrays", "Snapshot", "StoreUnavailable", "analysis_store", "reset_stores"]
+__all__ = ["AnalysisStore", "ObservationArrays", "Snapshot", "StoreUnavailable", "analysis_store", "reset_stores",
+           "warm"]

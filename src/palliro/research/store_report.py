@@ -121,9 +121,12 @@ def _respondent(snap: Snapshot, name: str) -> int:
     return names.index(name) if name in names else -1
 
 
-def endpoint_data_from_store(snap: Snapshot, patient_ids, pain_codes: tuple[str, ...] = PAIN_CODES) -> EndpointData:
-    """:func:`~palliro.research.endpoints.load_endpoint_data` with ``qol=False`` from the copies."""
+def endpoint_data_from_store(snap: Snapshot, patient_ids, pain_codes: tuple[str, ...] = PAIN_CODES,
+                             qol_codes: tuple[str, ...] = ()) -> EndpointData:
+    """:func:`~palliro.research.endpoints.load_endpoint_data` with ``qol=False`` from the copies (``qol_codes``
+    as there: the QoL codes outside QOL_PREFIX that pooled cells will hold)."""
     pain_codes = tuple(pain_codes)
+    qol_codes = tuple(c for c in qol_codes if not c.startswith(QOL_PREFIX))
     pids = np.unique(np.asarray(patient_ids, dtype=np.int64))
     inv = snap.invitations
     inv = inv[_patients_mask(inv["patient_id"].to_numpy(dtype=np.int64), pids)]
@@ -159,7 +162,7 @@ def endpoint_data_from_store(snap: Snapshot, patient_ids, pain_codes: tuple[str,
                             "table": a["patient__site_id"].to_numpy()})
     omed = omed_totals(records)
     pairs = proxy_pairs_from_store(snap, pids)
-    return EndpointData(obs, omed, inv.drop(columns=["id"]), None, pairs, pain_codes, ())
+    return EndpointData(obs, omed, inv.drop(columns=["id"]), None, pairs, pain_codes, qol_codes)
 
 
 def proxy_pairs_from_store(snap: Snapshot, pids: np.ndarray) -> pd.DataFrame:

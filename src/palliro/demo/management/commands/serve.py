@@ -59,6 +59,12 @@ def serve(host: str, port: int, workers: int, threads: int, task_worker: bool = 
 
     from palliro.wsgi import application
 
+    if settings.PALLIRO_ANALYSIS_STORE:
+        # Loaded once here, before gunicorn forks: every web worker starts with the research copies
+        # (copy-on-write) instead of loading them on its first report.
+        from palliro.research.store import warm
+
+        warm()
     # Connections opened before the fork must not be shared with the web workers.
     connections.close_all()
     worker = start_worker() if task_worker else None
