@@ -89,7 +89,7 @@ _OBS_ARRAYS = ("id", "patient", "code", "value", "at", "respondent", "invitation
 class Snapshot:
     """The copies at one moment. Frames carry the query's raw columns. Courses: dates parsed (datetime64),
     columns with a NULL as object columns holding the driver's values (the rest typed), ``_first`` (the first
-    fraction again) and ``_dose`` (float total dose). Invitations: ``due`` (naive UTC datetime64) for
+    fraction again) and ``_dose`` (float total dose). Invitations: ``due`` (naive UTC datetime64) instead of
     ``due_at``."""
 
     courses: pd.DataFrame
@@ -317,7 +317,8 @@ class AnalysisStore:
         frame = _frame(fetch_rows(queryset.order_by(), INVITATION_FIELDS, as_text=("due_at",)), INVITATION_FIELDS)
         frame["due"] = _utc_naive(frame["due_at"]).to_numpy(dtype="datetime64[ns]") if len(frame) else (
             np.array([], dtype="datetime64[ns]"))
-        return frame
+        # Only the parsed copy is kept: PostgreSQL's aware datetimes would be Python objects in every refresh.
+        return frame.drop(columns=["due_at"])
 
     def _observations(self, queryset, previous: ObservationArrays | None) -> ObservationArrays:
         vendor = self.connection.vendor
