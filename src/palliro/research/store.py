@@ -99,7 +99,8 @@ class Snapshot:
     analgesics: pd.DataFrame
     observations: ObservationArrays
     vendor: str
-    #: Results derived from this snapshot alone, computed once (store_report); a new snapshot starts empty.
+    #: Results derived from one table of this snapshot, computed once (store_report), keyed "<table>:<name>"
+    #: with the table's field name here; a refresh keeps those of the tables it did not change.
     derived: dict = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -278,7 +279,9 @@ class AnalysisStore:
             kept = obs.take(~_in_ranges(obs.id, los, his))
             fresh = self._observations(Observation.objects.filter(_range_q("id", los, his) | new_rows), obs)
             changes["observations"] = _concat_observations(kept, fresh)
-        return replace(snap, derived={}, **changes)
+        # Derived results are keyed "<table>:<name>": those of unchanged tables stay valid.
+        derived = {k: v for k, v in snap.derived.items() if k.partition(":")[0] not in changes}
+        return replace(snap, derived=derived, **changes)
 
     @staticmethod
     def _combined(kept: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame:

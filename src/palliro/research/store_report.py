@@ -74,13 +74,13 @@ def _query_order(rows: pd.DataFrame, vendor: str) -> pd.DataFrame:
 
 def _first_episodes(snap: Snapshot) -> pd.DataFrame:
     """Each patient's first onset per episode kind (patient_id, kind, first), once per snapshot."""
-    if "first_episodes" not in snap.derived:
+    if "episodes:first" not in snap.derived:
         e = snap.episodes
         firsts = e.groupby(["patient_id", "kind"], sort=False)["onset_date"].min()
-        snap.derived["first_episodes"] = pd.DataFrame({
+        snap.derived["episodes:first"] = pd.DataFrame({
             "patient_id": firsts.index.get_level_values(0), "kind": firsts.index.get_level_values(1),
             "first": firsts.to_numpy()})
-    return snap.derived["first_episodes"]
+    return snap.derived["episodes:first"]
 
 
 def frame_from_store(snap: Snapshot, cohort, staff) -> CohortFrame:
