@@ -176,3 +176,21 @@ def test_flare_frame_keeps_the_per_patient_errors_for_values_out_of_range():
     obs.loc[obs["code"] == endpoints.DIARY_CODE, "value"] = 11.0
     with pytest.raises(PalliroValueError, match="between 0 and 10"):
         endpoints.flare_frame(frame, EndpointData(obs, data.omed, data.invitations), EndpointOptions())
+
+
+@pytest.mark.parametrize("values", [
+    pd.Series(["pain", "bleeding", None, "brain", None], dtype=object),
+    pd.Series([8.0, 20.0, np.nan, 8.0]),
+    pd.Series([1, 5, 10, 5]),
+    pd.Series([True, False, True]),
+    pd.Series([True, None, False], dtype=object),
+    pd.Series([1, "1", None, "a"], dtype=object),  # two values with one text: one group
+    pd.Series(["b", "a", "b"], dtype=object),
+    pd.Series([], dtype=object),
+])
+def test_report_groups_equal_the_text_of_every_row_as_a_category(values):
+    from palliro.research.analyses import _groups
+
+    frame = pd.DataFrame({"g": values}, index=np.arange(len(values)) * 3)
+    expected = frame["g"].fillna("missing").astype(str).astype("category")
+    pd.testing.assert_series_equal(_groups(frame, "g"), expected, check_categorical=True)

@@ -24,7 +24,9 @@ OUTCOMES = {"complete": ["CR"], "partial": ["PR"], "overall": ["CR", "PR"]}
 
 def pain_section(frame, data, opt):
     eo = EndpointOptions()
-    treated = frame[frame["first_fraction_date"].notna()].drop_duplicates("patient_id")
+    # The endpoints read these three columns only: copying the other fifty of 100 000 rows costs 0.1 s.
+    treated = frame.loc[frame["first_fraction_date"].notna(), ["patient_id", "first_fraction_date",
+                                                              "last_fraction_date"]].drop_duplicates("patient_id")
     resp = pain_response_frame(treated, data, eo)
     order = [f"week {w}" for w in eo.weeks]
     rates = endpoint_rates(resp["time_point"].to_numpy(), resp["category"].to_numpy(), len(treated), OUTCOMES,

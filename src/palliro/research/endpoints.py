@@ -168,7 +168,10 @@ def _utc_day(field: str):
 
 
 def _as_days(values: pd.Series) -> pd.Series:
-    """Midnight timestamps from "YYYY-MM-DD" text (SQLite) or date objects."""
+    """Midnight timestamps from "YYYY-MM-DD" text (SQLite), date objects, or already such timestamps (the
+    analysis store's)."""
+    if values.dtype == "datetime64[ns]":
+        return values
     if len(values) and isinstance(values.iloc[0], str):
         return _day(values)
     return pd.to_datetime(pd.Series(values.to_numpy(dtype=object), index=values.index)).astype("datetime64[ns]")
@@ -486,7 +489,8 @@ def _patient_pain(frame: pd.DataFrame, data: EndpointData, codes) -> pd.DataFram
     if data.pain_codes is not None and not set(codes) <= set(data.pain_codes):
         raise ValueError(f"pain codes {sorted(set(codes) - set(data.pain_codes))} were not loaded "
                          "(pass them to load_endpoint_data)")
-    first = frame.drop_duplicates("patient_id").set_index("patient_id")["first_fraction_date"]
+    first = frame[["patient_id", "first_fraction_date"]].drop_duplicates("patient_id").set_index("patient_id")[
+        "first_fraction_date"]
     obs = data.observations
     pain = obs[obs["code"].isin(codes) & (obs["respondent"] == "patient")]
     pain = pain.assign(first=pain["patient_id"].map(first))
@@ -535,7 +539,8 @@ def flare_frame(frame: pd.DataFrame, data: EndpointData, options: EndpointOption
     columns = ["patient_id", "flare", "pattern"]
     obs = data.observations
     diary = obs[(obs["code"] == DIARY_CODE) & (obs["respondent"] == "patient")]
-    per = frame.drop_duplicates("patient_id").set_index("patient_id")
+    per = frame[["patient_id", "first_fraction_date", "last_fraction_date"]].drop_duplicates("patient_id").set_index(
+        "patient_id")
     treated = per.index[per["first_fraction_date"].notna()]
     # A diary answered twice on one day counts once: the later answer wins (observations come in time order),
     # as in the triage flare rule.
