@@ -15,8 +15,9 @@ and after one warm-up run:
   times, prognostic validation (Harrell's C + calibration per model), proportions, endpoints;
 * the whole report from queries (``cohort_report(store=False)``, with and without its helper threads);
 * the whole report as the page runs it, from the analysis store: its first load, then reports with nothing
-  changed and reports after 20 questionnaires were submitted since the previous one (the store applies the
-  change journal first), and finally a check that this report equals the one from queries.
+  changed, reports after 20 questionnaires were submitted since the previous one and reports after 20 patients'
+  last contact dates were updated (the store applies the change journal first; patient changes also make it
+  derive the all-courses frame again), and finally a check that this report equals the one from queries.
 
 Figures are not rendered (the page draws them as SVG on top; see README).
 
@@ -137,15 +138,18 @@ def _run(n: int, n_activity: int, runs: int) -> None:
     a = time.perf_counter()
     store.current()
     timings["store: first load"] = [time.perf_counter() - a]
-    for label, changes in (("store: nothing changed", 0), (f"store: after {SUBMISSIONS} submissions", SUBMISSIONS)):
+    for label, change in (("store: nothing changed", None),
+                          (f"store: after {SUBMISSIONS} submissions", _submit_some),
+                          (f"store: after {SUBMISSIONS} patient updates", _touch_patients)):
         timings[label] = []
         for run in range(runs + 1):
-            _submit_some(changes)
+            if change is not None:
+                change(SUBMISSIONS)
             a = time.perf_counter()
             built, report = cohort_report(cohort, staff, options)
             if run:
                 timings[label].append(time.perf_counter() - a)
-        assert store.last_action == ("refresh" if changes else "unchanged"), store.last_action
+        assert store.last_action == ("refresh" if change else "unchanged"), store.last_action
     # The same report from the queries, as a check that the store is current after the submissions.
     _built, direct = cohort_report(cohort, staff, options, store=False)
     for mine, theirs in zip(report.sections, direct.sections, strict=True):
@@ -190,6 +194,21 @@ def _submit_some(n: int) -> None:
         submit(instrument=invitation.instrument, patient=invitation.patient, respondent="patient",
                answers=done[invitation.instrument_id], submission_id=uuid.uuid4(), language="en",
                invitation=invitation)
+
+
+def _touch_patients(n: int) -> None:
+    """Record a contact today for ``n`` living patients (changes patient rows, so every cohort's frame)."""
+    from django.utils import timezone
+
+    from palliro.clinic.models import Patient
+
+    start = _touched.pop() if _touched else 0
+    alive = Patient.objects.filter(vital_status="alive").order_by("pk").values_list("pk", flat=True)[start:start + n]
+    Patient.objects.filter(pk__in=list(alive)).update(last_known_alive=timezone.localdate())
+    _touched.append(start + n)
+
+
+_touched: list[int] = []  # where the next _touch_patients call starts among the living patients
 
 
 if __name__ == "__main__":

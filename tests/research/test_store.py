@@ -340,3 +340,28 @@ def test_the_report_page_reads_the_store_and_shows_new_rows_at_once(site_a, site
     assert login(nurse_a).get(url).status_code == 200
     assert AuditEvent.objects.filter(action="research_report").latest("pk").detail == "rows=3"
     assert login(nurse_b).get(url).status_code in (403, 404)
+
+
+def test_exports_from_the_store_equal_exports_from_the_queries(department, login, settings):
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    from palliro.accounts.models import AuditEvent, Membership
+
+    admin = get_user_model().objects.create_user("export-admin", password="x")
+    for site in Site.objects.all():
+        Membership.objects.create(user=admin, site=site, role="clinician")
+    client = login(admin)
+    urls = [reverse("research:table_export", args=[department.pk, key, "csv"])
+            for key in ("regimen_use", "pain_response", "proxy_agreement", "adherence")]
+    urls.append(reverse("research:table_export", args=[department.pk, "km_median", "xlsx"]))
+    settings.PALLIRO_ANALYSIS_STORE = False
+    want = [client.get(url) for url in urls]
+    settings.PALLIRO_ANALYSIS_STORE = True
+    got = [client.get(url) for url in urls]
+    assert analysis_store().last_action in ("load", "unchanged")
+    for url, a, b in zip(urls, got, want, strict=True):
+        assert a.status_code == b.status_code == 200, url
+        if url.endswith("csv"):
+            assert a.content == b.content, url
+    assert AuditEvent.objects.filter(action="research_export_table").count() == 2 * len(urls)

@@ -99,8 +99,8 @@ class Snapshot:
     analgesics: pd.DataFrame
     observations: ObservationArrays
     vendor: str
-    #: Results derived from one table of this snapshot, computed once (store_report), keyed "<table>:<name>"
-    #: with the table's field name here; a refresh keeps those of the tables it did not change.
+    #: Results derived from this snapshot, computed once (store_report), keyed "<table>[+<table>…]:<name>" with
+    #: the field names here of the tables they read; a refresh keeps those whose tables it did not change.
     derived: dict = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -279,8 +279,8 @@ class AnalysisStore:
             kept = obs.take(~_in_ranges(obs.id, los, his))
             fresh = self._observations(Observation.objects.filter(_range_q("id", los, his) | new_rows), obs)
             changes["observations"] = _concat_observations(kept, fresh)
-        # Derived results are keyed "<table>:<name>": those of unchanged tables stay valid.
-        derived = {k: v for k, v in snap.derived.items() if k.partition(":")[0] not in changes}
+        # Derived results are keyed "<table>[+<table>…]:<name>": those of unchanged tables stay valid.
+        derived = {k: v for k, v in snap.derived.items() if not set(k.partition(":")[0].split("+")) & set(changes)}
         return replace(snap, derived=derived, **changes)
 
     @staticmethod

@@ -83,21 +83,60 @@ def _first_episodes(snap: Snapshot) -> pd.DataFrame:
     return snap.derived["episodes:first"]
 
 
+#: Columns of the frame whose type depends on which rows it holds (a NULL among them or not), as
+#: DataFrame.from_records infers it for a query's rows: passed through from the query, and after
+#: ``pd.to_numeric``. The metastatic-site flags are bool or object likewise. Everything else in the frame
+#: has one type whatever the rows (tests/research/test_store.py compares the two paths column by column).
+PASSED_THROUGH = ("fractions_delivered", "couch_minutes")
+NUMERIC = ("kps", "ecog")
+SITE_FLAGS = ("bone_only_metastases", "liver_metastases", "visceral_metastases")
+
+
+def _all_courses_frame(snap: Snapshot) -> pd.DataFrame:
+    """``build_frame`` of every course (by courses, in store order), once per snapshot of courses and episodes:
+    each derived value depends on its own row (and its patient's episodes) only."""
+    key = "courses+episodes:frame"
+    if key not in snap.derived:
+        rows = snap.courses[ROW_FIELDS].infer_objects()
+        episodes = list(_first_episodes(snap).itertuples(index=False, name=None))
+        snap.derived[key] = build_frame(rows, episodes, "courses").frame
+    return snap.derived[key]
+
+
+def _earliest_per_patient(rows: pd.DataFrame) -> np.ndarray:
+    """Positions in ``rows`` of each patient's earliest course (no first fraction sorts last; then course id),
+    ordered by patient, as ``build_frame`` picks them."""
+    dates = rows["_first"].to_numpy(dtype="datetime64[ns]")
+    first = dates.view(np.int64).copy()
+    first[np.isnat(dates)] = np.iinfo(np.int64).max
+    patients = rows["patient_id"].to_numpy(dtype=np.int64)
+    order = np.lexsort((rows["id"].to_numpy(dtype=np.int64), first, patients))
+    return order[np.r_[True, patients[order][1:] != patients[order][:-1]]]
+
+
 def frame_from_store(snap: Snapshot, cohort, staff) -> CohortFrame:
-    """:func:`~palliro.research.cohort.cohort_frame` from the copies."""
+    """:func:`~palliro.research.cohort.cohort_frame` from the copies: the cohort's rows of the all-courses frame,
+    with the row-dependent column types set as a query of just these rows would give them."""
     rows = cohort_rows(snap, cohort, staff)
-    if cohort.unit != "patients":
+    if not len(rows):
+        empty = pd.DataFrame(columns=ROW_FIELDS).astype(object)
+        return build_frame(empty, [], cohort.unit)
+    n_matched = len(rows)
+    if cohort.unit == "patients":
+        rows = rows.iloc[_earliest_per_patient(rows)]
+    else:
         rows = _query_order(rows, snap.vendor)
-    firsts = _first_episodes(snap)
-    firsts = firsts[_isin(firsts["patient_id"].to_numpy(), rows["patient_id"].unique())]
-    episodes = list(firsts.itertuples(index=False, name=None))
-    rows = rows[ROW_FIELDS]
-    # Column types from these rows alone, as DataFrame.from_records gives the query's rows: the store keeps
-    # columns with NULLs as objects (the others have one type in any subset; dates come parsed).
-    rows = rows.infer_objects() if len(rows) else rows.astype(object)
-    result = build_frame(rows, episodes, cohort.unit)
-    assert not (IDENTIFYING & set(result.frame.columns))
-    return result
+    positions = snap.courses.index.get_indexer(rows.index)
+    frame = _all_courses_frame(snap).take(positions)
+    frame.index = pd.RangeIndex(len(frame))
+    for column in PASSED_THROUGH + NUMERIC:
+        stored = column if column in PASSED_THROUGH else f"patient__{column}"
+        raw = pd.Series(rows[stored].to_numpy(dtype=object), index=frame.index).infer_objects()
+        frame[column] = pd.to_numeric(raw) if column in NUMERIC else raw
+    for column in SITE_FLAGS:
+        frame[column] = pd.Series(frame[column].to_numpy(dtype=object), index=frame.index).infer_objects()
+    assert not (IDENTIFYING & set(frame.columns))
+    return CohortFrame(frame, n_matched, int(frame["os_days"].isna().sum()))
 
 
 def _patients_mask(patients: np.ndarray, ids) -> np.ndarray:

@@ -84,7 +84,7 @@ def _report(request, cohort, *, endpoints=True):
     options = form.options() if form.is_bound and form.is_valid() else ReportOptions()
     if not form.is_bound:
         form = ReportForm(initial={"group_by": "indication", "covariates": ["age"]})
-    # Frame, endpoint data and report, with the independent queries side by side (report_run).
+    # Frame, endpoint data and report: from the analysis store, or from queries run side by side (report_run).
     built, report = compute_report(cohort, request.staff, options, endpoints=endpoints)
     return form, built, report
 
