@@ -62,6 +62,8 @@ DATE_FIELDS = (
     "referral_date", "consultation_date", "simulation_date", "first_fraction_date", "last_fraction_date",
     "patient__birth_date", "patient__death_date", "patient__last_known_alive",
 )
+#: The raw columns of one frame row, in query order (``build_frame``'s input).
+ROW_FIELDS = list(COURSE_FIELDS) + list(PATIENT_FIELDS)
 #: Columns that must never leave this module (checked by the tests).
 IDENTIFYING = frozenset({"birth_date", "given_name", "family_name", "hospital_number", "phone", "email"})
 
@@ -147,6 +149,18 @@ def _days(later: pd.Series, earlier: pd.Series) -> pd.Series:
     return (pd.to_datetime(later) - pd.to_datetime(earlier)).dt.days.astype(float)
 
 
+def earliest_course_positions(first_dates, patient_ids, course_ids) -> np.ndarray:
+    """Positions of each patient's earliest course (courses without a first fraction sort last, then by course
+    id), ordered by patient. One sort of three integer keys, instead of sorting, de-duplicating and
+    re-indexing a whole frame."""
+    dates = np.asarray(first_dates, dtype="datetime64[ns]")
+    first = dates.view(np.int64).copy()
+    first[np.isnat(dates)] = np.iinfo(np.int64).max
+    patients = np.asarray(patient_ids, dtype=np.int64)
+    order = np.lexsort((np.asarray(course_ids, dtype=np.int64), first, patients))
+    return order[np.r_[True, patients[order][1:] != patients[order][:-1]]]
+
+
 def build_frame(rows: list[tuple] | pd.DataFrame, episodes: list[tuple], unit: str) -> CohortFrame:
     """Pure part of :func:`cohort_frame`: derive the analysis columns from queried rows (tuples, or a frame
     with the columns COURSE_FIELDS + PATIENT_FIELDS in that order, as the analysis store holds them)."""
@@ -154,21 +168,13 @@ def build_frame(rows: list[tuple] | pd.DataFrame, episodes: list[tuple], unit: s
     if isinstance(rows, pd.DataFrame):
         df = rows.reset_index(drop=True)
     else:
-        df = pd.DataFrame.from_records(rows, columns=list(COURSE_FIELDS) + list(PATIENT_FIELDS))
+        df = pd.DataFrame.from_records(rows, columns=ROW_FIELDS)
     df.columns = ["course_id" if c == "id" else c for c in COURSE_FIELDS] + [
         c.removeprefix("patient__") for c in PATIENT_FIELDS]
     n_matched = len(df)
     df["first_fraction_date"] = _dates(df["first_fraction_date"])
     if unit == "patients" and len(df):
-        # Earliest eligible course per patient; courses without a first fraction sort last. One sort of three
-        # integer keys and one take, instead of sorting, de-duplicating and re-indexing the whole frame.
-        dates = df["first_fraction_date"].to_numpy(dtype="datetime64[ns]")
-        first = dates.view(np.int64).copy()
-        first[np.isnat(dates)] = np.iinfo(np.int64).max
-        patients = df["patient_id"].to_numpy(dtype=np.int64)
-        order = np.lexsort((df["course_id"].to_numpy(dtype=np.int64), first, patients))
-        keep = order[np.r_[True, patients[order][1:] != patients[order][:-1]]]
-        df = df.take(keep)
+        df = df.take(earliest_course_positions(df["first_fraction_date"], df["patient_id"], df["course_id"]))
     df.index = pd.RangeIndex(len(df))  # reset_index(drop=True) would copy every column once more
     for col in ("referral_date", "consultation_date", "simulation_date", "last_fraction_date", "death_date",
                 "last_known_alive", "birth_date"):

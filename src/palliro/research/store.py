@@ -17,6 +17,7 @@ running on another thread keeps a consistent snapshot. Refreshes are serialised 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -177,28 +178,16 @@ class AnalysisStore:
             self._refreshed = time.monotonic()
             return self._snapshot
 
-    def clear(self) -> None:
-        with self._lock:
-            self._snapshot, self._mark = None, None
-
     # Reading -------------------------------------------------------------------------------------------
 
+    @contextlib.contextmanager
     def _consistent(self):
         """One transaction, one snapshot for the journal and the tables (REPEATABLE READ on PostgreSQL)."""
-        atomic = transaction.atomic(using=self.alias)
-
-        class _Tx:
-            def __enter__(inner):
-                atomic.__enter__()
-                if self.connection.vendor == "postgresql":
-                    with self.connection.cursor() as cursor:
-                        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                return inner
-
-            def __exit__(inner, *exc):
-                return atomic.__exit__(*exc)
-
-        return _Tx()
+        with transaction.atomic(using=self.alias):
+            if self.connection.vendor == "postgresql":
+                with self.connection.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            yield
 
     def _load(self) -> None:
         connection = self.connection
@@ -207,7 +196,7 @@ class AnalysisStore:
         with self._consistent(), connection.cursor() as cursor:
             mark = journal.current_mark(cursor, connection.vendor)
             # Entries already visible are covered by this load; later looks skip them.
-            found = journal.entries_since(cursor, connection.vendor, journal.Mark(mark.last_id, mark.xmin))
+            found = journal.entries_since(cursor, connection.vendor, mark)
             applied = {entry[0] for entry in found[0]} if found else set()
             snapshot = Snapshot(
                 courses=self._courses(RTCourse.objects.all()),
@@ -311,7 +300,7 @@ class AnalysisStore:
                 # A column without NULLs has the same type in every subset of its rows.
                 frame[name] = frame[name].infer_objects()
         frame["_first"] = frame["first_fraction_date"]
-        frame["_dose"] = pd.to_numeric(frame["total_dose_gy"].astype(float))
+        frame["_dose"] = frame["total_dose_gy"].astype(float)
         return frame
 
     def _invitations(self, queryset) -> pd.DataFrame:

@@ -11,7 +11,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from palliro.research.cohort import COURSE_FIELDS, IDENTIFYING, PATIENT_FIELDS, CohortFrame, build_frame
+from palliro.research.cohort import (
+    IDENTIFYING,
+    ROW_FIELDS,
+    CohortFrame,
+    build_frame,
+    earliest_course_positions,
+)
 from palliro.research.endpoints import (
     DIARY_CODE,
     PAIN_CODES,
@@ -26,8 +32,6 @@ from palliro.research.endpoints import (
     pool_cells,
 )
 from palliro.research.store import MICROS_PER_DAY, Snapshot
-
-ROW_FIELDS = list(COURSE_FIELDS) + list(PATIENT_FIELDS)
 
 
 def _isin(values, allowed) -> np.ndarray:
@@ -103,17 +107,6 @@ def _all_courses_frame(snap: Snapshot) -> pd.DataFrame:
     return snap.derived[key]
 
 
-def _earliest_per_patient(rows: pd.DataFrame) -> np.ndarray:
-    """Positions in ``rows`` of each patient's earliest course (no first fraction sorts last; then course id),
-    ordered by patient, as ``build_frame`` picks them."""
-    dates = rows["_first"].to_numpy(dtype="datetime64[ns]")
-    first = dates.view(np.int64).copy()
-    first[np.isnat(dates)] = np.iinfo(np.int64).max
-    patients = rows["patient_id"].to_numpy(dtype=np.int64)
-    order = np.lexsort((rows["id"].to_numpy(dtype=np.int64), first, patients))
-    return order[np.r_[True, patients[order][1:] != patients[order][:-1]]]
-
-
 def frame_from_store(snap: Snapshot, cohort, staff) -> CohortFrame:
     """:func:`~palliro.research.cohort.cohort_frame` from the copies: the cohort's rows of the all-courses frame,
     with the row-dependent column types set as a query of just these rows would give them."""
@@ -123,7 +116,8 @@ def frame_from_store(snap: Snapshot, cohort, staff) -> CohortFrame:
         return build_frame(empty, [], cohort.unit)
     n_matched = len(rows)
     if cohort.unit == "patients":
-        rows = rows.iloc[_earliest_per_patient(rows)]
+        # As build_frame picks them (the store's ``_first`` is the parsed first fraction).
+        rows = rows.iloc[earliest_course_positions(rows["_first"], rows["patient_id"], rows["id"])]
     else:
         rows = _query_order(rows, snap.vendor)
     positions = snap.courses.index.get_indexer(rows.index)
@@ -187,8 +181,7 @@ def endpoint_data_from_store(snap: Snapshot, patient_ids, pain_codes: tuple[str,
                    else np.array([], dtype=object))
     obs = pd.DataFrame({"patient_id": sel.patient, "code": codes, "value": sel.value.astype(float),
                         "respondent": respondents,
-                        "step_label": _step_labels(pd.Series(np.where(sel.invitation >= 0, sel.invitation, -1)), inv)
-                        .to_numpy(dtype=object),
+                        "step_label": _step_labels(pd.Series(sel.invitation), inv).to_numpy(dtype=object),
                         "day": sel.day})
     for col in ("code", "respondent", "step_label"):
         obs[col] = obs[col].astype("category")
@@ -269,11 +262,12 @@ def qol_pooled_from_store(snap: Snapshot, groups: pd.Series, codes: tuple[str, .
     if "unscheduled" not in step_names:
         step_names.append("unscheduled")
     unscheduled = step_names.index("unscheduled")
-    pos = np.searchsorted(inv_ids[order], sel.invitation)
-    pos = np.minimum(pos, max(len(order) - 1, 0))
-    found = (len(order) > 0) & (sel.invitation >= 0)
-    found = found & (inv_ids[order][pos] == sel.invitation) if len(order) else np.zeros(len(sel.id), dtype=bool)
-    step = np.where(found, step_codes[order][pos] if len(order) else 0, unscheduled)
+    sorted_ids = inv_ids[order]
+    pos = np.searchsorted(sorted_ids, sel.invitation)
+    found = pos < len(sorted_ids)
+    found[found] = sorted_ids[pos[found]] == sel.invitation[found]  # −1 (no invitation) matches no id
+    step = np.full(len(sel.id), unscheduled, dtype=np.int64)
+    step[found] = step_codes[order][pos[found]]
     n_steps, n_groups = len(step_names), len(labels.cat.categories)
     key = (sel.code.astype(np.int64) * n_steps + step) * n_groups + grp
     cells, inverse = np.unique(key, return_inverse=True)
