@@ -156,3 +156,30 @@ def test_invalid_inputs():
     with pytest.raises(PalliroValueError) as err:
         content_validity([[4]], icvi_rule="other")  # type: ignore[arg-type]
     assert err.value.field == "icvi_rule"
+
+
+def test_seven_of_nine_experts_meets_the_polit_cutoff():
+    # Polit, Beck & Owen 2007, Table 2: N = 9, A = 7 -> I-CVI .78, k* .76 "excellent" (clinical.md §5).
+    item = content_validity([[4]] * 7 + [[1]] * 2).items[0]
+    assert item.i_cvi == pytest.approx(7 / 9, abs=1e-12)
+    assert item.kappa_label == "excellent"
+    assert item.acceptable
+
+
+@pytest.mark.parametrize(("relevant", "n", "acceptable"), [(3, 4, False), (31, 40, True), (77, 100, False)])
+def test_icvi_cutoff_compares_the_two_decimal_value(relevant, n, acceptable):
+    # 0.75 and 0.77 fall short; 31/40 = 0.775 rounds (half up) to 0.78.
+    ratings = [[4]] * relevant + [[2]] * (n - relevant)
+    assert content_validity(ratings).items[0].acceptable is acceptable
+
+
+def test_scvi_ave_of_exactly_ninety_percent_is_acceptable():
+    # 10 experts, 9 items, 81 relevant ratings of 90: the float mean is 0.8999999999999999.
+    relevant = [7, 10, 10, 9, 8, 10, 9, 8, 10]
+    ratings = [[4 if expert < relevant[i] else 1 for i in range(9)] for expert in range(10)]
+    result = content_validity(ratings)
+    assert result.s_cvi_ave == pytest.approx(0.9, abs=1e-12)
+    assert result.s_cvi_ave_acceptable
+    one_less = [row[:] for row in ratings]
+    one_less[9][1] = 1  # 80 of 90
+    assert not content_validity(one_less).s_cvi_ave_acceptable

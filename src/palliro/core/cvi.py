@@ -20,6 +20,7 @@ import csv
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Literal
 
 from palliro.core.errors import PalliroValueError, require_choice
@@ -240,6 +241,14 @@ class CVIResult:
     unverified: tuple[str, ...]
 
 
+def _icvi_acceptable(n_relevant: int, n_experts: int, cutoff: float) -> bool:
+    """Whether an I-CVI meets the cut-off as Polit, Beck & Owen (2007) apply it: on the I-CVI rounded (half
+    up) to two decimals, so 7 of 9 experts (0.778, tabulated there as 0.78 with k* 0.76 "excellent") passes
+    the 0.78 cut-off. Integer arithmetic, so no float lands on the wrong side."""
+    percent = (200 * n_relevant + n_experts) // (2 * n_experts)
+    return percent >= round(cutoff * 100)
+
+
 def content_validity(
     ratings: RatingMatrix | Sequence[Sequence[int]],
     *,
@@ -266,9 +275,11 @@ def content_validity(
     for i, name in enumerate(matrix.item_names):
         relevant = sum(1 for row in matrix.ratings if row[i] >= 3)
         pc, kappa = modified_kappa(n, relevant)
-        icvi = relevant / n
-        items.append(ItemCVI(name, n, relevant, icvi, pc, kappa, kappa_label(kappa), icvi >= cutoff - 1e-12))
+        items.append(ItemCVI(name, n, relevant, relevant / n, pc, kappa, kappa_label(kappa),
+                             _icvi_acceptable(relevant, n, cutoff)))
     s_ave = sum(item.i_cvi for item in items) / len(items)
+    # Compared as the exact fraction: the float mean of 0.9-ish I-CVIs can land a hair under 0.90.
+    s_ave_exact = Fraction(sum(item.n_relevant for item in items), n * len(items))
     s_ua = sum(1 for item in items if item.n_relevant == n) / len(items)
     return CVIResult(
         items=tuple(items),
@@ -277,7 +288,7 @@ def content_validity(
         s_cvi_ua=s_ua,
         icvi_rule=rule,
         icvi_cutoff=cutoff,
-        s_cvi_ave_acceptable=s_ave >= SCVI_AVE_CUTOFF,
+        s_cvi_ave_acceptable=s_ave_exact >= Fraction(str(SCVI_AVE_CUTOFF)),
         citation=CITATION,
         unverified=tuple(unverified),
     )
