@@ -3,6 +3,7 @@
 import uuid
 
 import pytest
+from django.utils import timezone
 
 from palliro.followup.models import InvitationState, Observation, Response
 from palliro.followup.submission import SubmissionError, response_completed, save_draft, submit
@@ -92,3 +93,16 @@ def test_it_sends_response_completed_once(ann_invitation):
     finally:
         response_completed.disconnect(receiver)
     assert len(received) == 1
+
+
+def test_it_scores_the_death_rattle_grade_beside_the_questions_the_scale_does_not_score(ann):
+    # The questionnaire also asks who answers, the family's distress and the interventions tried; the Back
+    # scale scores only the intensity item (clinical.md §3.7), and its grade must still be stored.
+    from tests.followup.staff_fixtures import make_invitation
+
+    invitation = make_invitation(ann, timezone.now(), respondent="staff", code="palliro-death-rattle")
+    answers = {"respondent-role": "staff", "intensity": "2", "family-distress": "3", "interventions": ["suction"]}
+    response = _submit(invitation, answers).response
+    codes = dict(Observation.objects.filter(response=response).values_list("code", "value"))
+    assert codes["palliro-death-rattle/BACK"] == 2.0
+    assert codes["palliro-death-rattle/intensity"] == 2.0

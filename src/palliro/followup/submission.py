@@ -6,6 +6,7 @@ carry the same submission id and get the stored response back; two different sub
 are stopped by the database constraint, whichever arrives second.
 """
 
+import logging
 import uuid
 from dataclasses import dataclass
 
@@ -18,6 +19,8 @@ from palliro.core.questionnaire import to_questionnaire_response, validate_answe
 from palliro.core.scoring import SCORERS, observations
 from palliro.followup.models import Invitation, InvitationState, Response, ResponseStatus
 from palliro.followup.submission_sql import write_submission
+
+logger = logging.getLogger(__name__)
 
 #: Sent inside the submission transaction with ``response``; receivers must not swallow errors.
 response_completed = Signal()
@@ -74,14 +77,20 @@ def observation_rows(instrument, questionnaire, answers: dict) -> list[tuple[str
                 rows.append((f"{instrument.code}/{item.link_id}", float(value)))
     if instrument.scorer_code and instrument.scorer_code in SCORERS:
         scorer = SCORERS[instrument.scorer_code]
+        # Only the items the scoring manual knows: a questionnaire may ask more (who answered, free text,
+        # interventions tried), and the scorer rejects any item it does not define.
+        scored_items = {str(item.key).casefold() for item in scorer.definition.items}
         numeric = {}
         for item in questionnaire.questions:
-            if item.link_id in answers:
+            if item.link_id in answers and item.link_id.casefold() in scored_items:
                 value = item.value_of(answers[item.link_id])
                 numeric[item.link_id] = None if value is None else int(value)
         try:
             scored = scorer.score(numeric)
-        except PalliroValueError:
+        except PalliroValueError as error:
+            # The answers were valid for the questionnaire, so this is an instrument set up with a scorer
+            # that does not fit it; the answers are still stored, the scores are not, and it is logged.
+            logger.error("%s: answers not scored by %s: %s", instrument.code, instrument.scorer_code, error)
             scored = None
         if scored is not None:
             rows.extend((code, float(value)) for code, value in observations(scored))
