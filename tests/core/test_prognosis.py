@@ -245,3 +245,17 @@ def test_missing_inputs_and_evaluate():
     with pytest.raises(PalliroValueError):
         evaluate("teachh", full, kps_rule="le60")
     assert set(MODELS) >= {"teachh", "chow_nrf3", "mizumoto", "rades_mscc"}
+
+
+def test_each_model_says_which_way_its_points_run():
+    # clinical.md §4.4: Rades MSCC points are 6-month survival / 10 (more = longer survival); the BSC score's
+    # points rise with a worse prognosis (>= 19: death within 2 months likely), like every other score here.
+    good = dict(primary="breast", other_bone_metastases=False, visceral_metastases=False, interval_months=24,
+                ambulatory=True, motor_deficit_days=20)
+    poor = dict(primary="lung", other_bone_metastases=True, visceral_metastases=True, interval_months=6,
+                ambulatory=False, motor_deficit_days=3)
+    assert MODELS["rades_mscc"].direction == "survival"
+    assert rades_mscc(**good).points > rades_mscc(**poor).points
+    assert MODELS["rades_bsc"].direction == "risk"
+    assert rades_bsc(ecog=4, **poor).points > rades_bsc(ecog=2, **good).points
+    assert {spec.direction for name, spec in MODELS.items() if name != "rades_mscc"} == {"risk"}

@@ -708,21 +708,25 @@ def angelo2014_30day(
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A model's function, required inputs (argument names) and keyword options."""
+    """A model's function, required inputs (argument names), keyword options, and which way its points run:
+    ``"risk"`` when more points mean a worse prognosis, ``"survival"`` when more points mean longer survival
+    (validation turns Harrell's C around accordingly)."""
 
     name: str
     function: Callable[..., PrognosticResult]
     inputs: tuple[str, ...]
     options: tuple[str, ...]
     citation: str
+    direction: Literal["risk", "survival"]
 
 
 def _spec(
-    name: str, fn: Callable[..., PrognosticResult], options: tuple[str, ...], citation: str
+    name: str, fn: Callable[..., PrognosticResult], options: tuple[str, ...], citation: str,
+    direction: Literal["risk", "survival"] = "risk",
 ) -> ModelSpec:
     code = fn.__code__
     inputs = code.co_varnames[: code.co_argcount]
-    return ModelSpec(name, fn, tuple(inputs), options, citation)
+    return ModelSpec(name, fn, tuple(inputs), options, citation, direction)
 
 
 MODELS: Mapping[str, ModelSpec] = {
@@ -734,7 +738,9 @@ MODELS: Mapping[str, ModelSpec] = {
         _spec("chow_sps3", chow_sps3, (), CIT_CHOW2008),
         _spec("chow2002_nrf6", chow2002_nrf6, ("kps_rule",), CIT_CHOW2002),
         _spec("mizumoto", mizumoto, (), CIT_MIZUMOTO),
-        _spec("rades_mscc", rades_mscc, (), CIT_RADES2008),
+        # Rades MSCC points are 6-month survival rates / 10; every other score adds points for worse prognosis
+        # (the BSC score's >= 19 predicts death within 2 months).
+        _spec("rades_mscc", rades_mscc, (), CIT_RADES2008, direction="survival"),
         _spec("rades_bsc", rades_bsc, (), CIT_RADES_BSC),
         _spec("angelo2014_30day", angelo2014_30day, (), CIT_ANGELO),
     )

@@ -24,8 +24,6 @@ from palliro.stats.validation import PublishedGroupValue, calibration_table, con
 
 #: Months after the first fraction at which observed survival is shown in the calibration table.
 CALIBRATION_MONTHS = 6
-#: Scores where a higher value means longer survival (Rades points are 6-month survival / 10).
-SURVIVAL_DIRECTION = frozenset({"rades_mscc", "rades_bsc"})
 _PRIMARY = {"breast": "breast", "prostate": "prostate", "lung": "lung", "myeloma": "myeloma_lymphoma",
             "bladder": "bladder"}
 _TO_DAYS = {"weeks": 7.0, "months": DAYS_PER_MONTH, "days": 1.0}
@@ -111,7 +109,7 @@ def validation_section(frame: pd.DataFrame, opt):
         if len(idx) < 2:
             notes.append(f"{name}: fewer than two patients could be scored.")
             continue
-        direction = "survival" if name in SURVIVAL_DIRECTION else "risk"
+        direction = spec.direction
         c = concordance_by_score(t, e, {name: pts}, direction=direction)[0]
         c_rows.append({"model": name, "n": c.n, "not_scored": int(len(sub) - len(idx)) + int((~complete).sum()),
                        "harrell_c": round(c.result.c_index, 4), "comparable_pairs": c.result.comparable_pairs,
