@@ -85,3 +85,10 @@ def test_mh_rejects_unknown_measure(counts):
 def test_mh_not_estimable():
     with pytest.raises(StatsInputError):
         rma_mh("OR", ai=[0, 0], bi=[10, 10], ci=[0, 0], di=[10, 10])
+
+
+def test_mh_h2_is_q_over_df_even_below_one():
+    # metafor rma.mh: H2 <- QE / (k.yi - 1), not truncated at 1.
+    r = rma_mh("RR", ai=[10, 11, 9], bi=[90, 89, 91], ci=[10, 10, 10], di=[90, 90, 90])
+    assert r.Q < 2
+    assert r.H2 == pytest.approx(r.Q / 2, rel=1e-12) and r.I2 == 0.0

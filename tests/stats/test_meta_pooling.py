@@ -77,6 +77,34 @@ def test_dat_bcg_shared_heterogeneity(bcg_rr):
     assert r.Q_df == 12 and r.k == 13
 
 
+def test_qprofile_bound_beyond_metafors_search_limit_is_found(bcg_rr):
+    # The two "alternate" trials of dat.bcg (statistics.md §1.2 subgroups): the upper τ² bound lies above
+    # metafor's default search limit tau2.max = 100, where confint() prints ">100". Expected roots of the
+    # Q-profile equations Q(τ²) = χ²(0.025 / 0.975, 1) (Viechtbauer 2007) solved independently with
+    # scipy.optimize.brentq(xtol=1e-13): 0.003115392290558819 and 164.55705153838616. Tolerance: R's
+    # uniroot tolerance (1.22e-4), which the product keeps.
+    alternate = bcg_rr.take(np.flatnonzero(pd.read_csv(DATA / "dat_bcg.csv").alloc == "alternate"))
+    r = rma(alternate, "REML")
+    assert r.tau2_ci == pytest.approx((0.003115392290558819, 164.55705153838616), abs=2e-4)
+    assert not r.tau2_ci_null_set
+    assert 99.9 < r.I2_ci[1] < 100.0
+
+
+def test_qprofile_interval_of_studies_agreeing_too_well_is_the_null_set():
+    # Q(0) = 0.0124 on 3 df lies below χ²(0.025, 3) = 0.216: both bounds fall below 0, which metafor reports
+    # as the null set (bounds printed as 0).
+    r = rma(escalc("GEN", yi=[0.10, 0.12, 0.11, 0.09], vi=[0.04, 0.05, 0.06, 0.03]), "REML")
+    assert r.tau2_ci == (0.0, 0.0) and r.tau2_ci_null_set
+    assert rma(escalc("GEN", yi=[0.1, 0.5, 0.9], vi=[0.04, 0.05, 0.06]), "REML").tau2_ci_null_set is False
+
+
+def test_common_effect_h2_is_q_over_df_even_below_one():
+    # metafor rma.uni: H2 <- QE / (k - p), not truncated; I2 <- max(0, 100 * (QE - (k - p)) / QE).
+    r = rma(escalc("GEN", yi=[0.10, 0.12, 0.11, 0.09], vi=[0.04, 0.05, 0.06, 0.03]), "EE")
+    assert r.H2 == pytest.approx(r.Q / 3, rel=1e-12) and r.H2 == pytest.approx(0.004142300194931774, rel=1e-9)
+    assert r.I2 == 0.0
+
+
 def test_dat_bcg_reml_published_full_precision(bcg_rr):
     # JASP test-other-Forest Plot - edge cases.R and metafor test_misc_influence.r:17 (full precision [PUB]).
     r = rma(bcg_rr, "REML")

@@ -78,7 +78,7 @@ def _heterogeneity(effects: EffectSizes, estimate: float) -> tuple[float, int, f
         return 0.0, 0, 1.0, 0.0, 1.0
     q = float(np.sum((effects.yi - estimate) ** 2 / effects.vi))
     i2 = max(0.0, 100.0 * (q - df) / q) if q > 0 else 0.0
-    return q, df, float(stats.chi2.sf(q, df)), i2, max(1.0, q / df)
+    return q, df, float(stats.chi2.sf(q, df)), i2, q / df  # H² untruncated, as metafor's rma.mh
 
 
 def _finish(effects, method, measure, level, est, var, weights, **extra) -> FixedCountsResult:

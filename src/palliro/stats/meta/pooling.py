@@ -71,6 +71,8 @@ class MetaResult:
     tau2: float
     tau2_se: float | None
     tau2_ci: tuple[float, float] | None
+    #: Both Q-profile bounds fell below 0 (``tau2_ci`` is then (0, 0)): metafor's "null set".
+    tau2_ci_null_set: bool
     I2: float
     I2_ci: tuple[float, float] | None
     H2: float
@@ -121,6 +123,13 @@ def _exp(measure, est, lb, ub, pi_lb, pi_ub) -> Transformed:
         None if pi_lb is None else math.exp(pi_lb),
         None if pi_ub is None else math.exp(pi_ub),
     )
+
+
+def _i2_h2_at(tau2: float, s2: float) -> tuple[float, float]:
+    """I² and H² at a Q-profile bound; an infinite bound gives I² 100 % and H² infinite."""
+    if math.isinf(tau2):
+        return 100.0, math.inf
+    return i2_h2_random(tau2, s2)
 
 
 def _knha_choice(knha: bool | str) -> bool | str:
@@ -240,12 +249,14 @@ def rma(
     q = q_test(y, v, X)
     random = method not in FIXED_METHODS and k > 1
     t2_ci = i2_ci = h2_ci = None
+    null_set = False
     if random:
         s2 = typical_variance(v, X)
         i2, h2 = i2_h2_random(core.tau2, s2)
         if tau2_ci:
-            t2_ci = tau2_qprofile_ci(y, v, X, core.tau2, level, tol)
-            lo, hi = (i2_h2_random(t, s2) for t in t2_ci)
+            profile = tau2_qprofile_ci(y, v, X, core.tau2, level, tol)
+            t2_ci, null_set = profile.bounds, profile.null_set
+            lo, hi = (_i2_h2_at(t, s2) for t in t2_ci)
             i2_ci, h2_ci = (lo[0], hi[0]), (lo[1], hi[1])
     else:
         i2, h2 = i2_h2_fixed(q)
@@ -274,6 +285,7 @@ def rma(
         tau2=core.tau2,
         tau2_se=core.tau2_se if random else None,
         tau2_ci=t2_ci,
+        tau2_ci_null_set=null_set,
         I2=i2,
         I2_ci=i2_ci,
         H2=h2,

@@ -73,8 +73,12 @@ def format_result_table(result: Result, *, digits: int = 2) -> str:
     lines.append(heterogeneity_text(result))
     if isinstance(result, MetaResult) and result.tau2_ci is not None:
         (t_lo, t_hi), (i_lo, i_hi) = result.tau2_ci, result.I2_ci
+        interval = (
+            "tau² and I² [null set: both bounds fall below 0, Q being unusually small at tau² = 0]"
+            if result.tau2_ci_null_set else f"tau² [{t_lo:.4f}; {t_hi:.4f}], I² [{i_lo:.1f}%; {i_hi:.1f}%]"
+        )
         lines.append(
-            f"Q-profile {lvl}: tau² [{t_lo:.4f}; {t_hi:.4f}], I² [{i_lo:.1f}%; {i_hi:.1f}%]"
+            f"Q-profile {lvl}: {interval}"
             + (f"; SE(tau²) = {result.tau2_se:.4f}" if result.tau2_se is not None else "")
         )
     if isinstance(result, FixedCountsResult) and result.cmh is not None:
