@@ -45,6 +45,13 @@ class TestIPD:
         assert "<td>4</td><td>time</td>" in body and "must be greater than 0" in body
         assert "<td>5</td><td>trial</td>" in body and "&#x27;yes&#x27; is not a number" in body
 
+    def test_it_explains_a_covariate_that_repeats_the_treatment(self, login, nurse_a, review_a):
+        frame = pd.read_csv(io.BytesIO(ipd_csv()))
+        frame["age"] = 50 + 10 * frame["arm"]  # "age" now carries the treatment arm
+        response = post(login(nurse_a), review_a, frame.to_csv(index=False).encode(), covariates="age")
+        assert response.status_code == 200
+        assert "did not converge" in response.content.decode() and "collinear" in response.content.decode()
+
     def test_it_reports_missing_columns(self, login, nurse_a, review_a):
         body = post(login(nurse_a), review_a, b"trial,arm,event\nT1,1,1\n").content.decode()
         assert "<td>time</td><td>column not found in the file</td>" in body

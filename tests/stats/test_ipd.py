@@ -107,3 +107,39 @@ def test_ipd_validation(surv):
     assert err.value.field == "trial" and "T2" in str(err.value)
     with pytest.raises(StatsInputError):
         one_stage_logistic(surv[surv.trial == "T1"], outcome="event", treatment="treat", trial="trial")
+
+
+def _with_collinear_covariate(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    out["dose"] = 2.0 * out["treat"]  # carries the treatment again
+    return out
+
+
+def test_one_stage_cox_explains_a_covariate_collinear_with_the_treatment(surv):
+    with pytest.raises(StatsInputError) as err:
+        one_stage_cox(_with_collinear_covariate(surv), time="time", event="event", treatment="treat",
+                      trial="trial", covariates=["dose"])
+    assert err.value.field == "covariates" and "collinear" in str(err.value)
+
+
+def test_one_stage_cox_refuses_data_without_events(surv):
+    none = surv.assign(event=0)
+    with pytest.raises(StatsInputError) as err:
+        one_stage_cox(none, time="time", event="event", treatment="treat", trial="trial")
+    assert err.value.field == "event"
+
+
+def test_one_stage_cox_refuses_a_diverging_hazard_ratio(surv):
+    # Every treated patient has an event and no control does: the partial likelihood has no maximum.
+    separated = surv.assign(event=surv["treat"])
+    with pytest.raises(StatsInputError) as err:
+        one_stage_cox(separated, time="time", event="event", treatment="treat", trial="trial")
+    assert err.value.field == "treat" and "not estimable" in str(err.value)
+
+
+def test_one_stage_logistic_refuses_a_covariate_collinear_with_the_treatment(binary):
+    frame = binary.rename(columns={"response": "outcome"})
+    frame["dose"] = 2.0 * frame["treat"]
+    with pytest.raises(StatsInputError) as err:
+        one_stage_logistic(frame, outcome="outcome", treatment="treat", trial="trial", covariates=["dose"])
+    assert err.value.field == "covariates"

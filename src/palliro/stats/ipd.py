@@ -24,6 +24,7 @@ from scipy import stats
 from palliro.stats.errors import StatsInputError
 from palliro.stats.meta import EffectSizes, MetaResult, escalc, rma
 from palliro.stats.meta._validate import check_level
+from palliro.stats.survival import fit_lifelines_cox
 
 
 @dataclass(frozen=True)
@@ -97,14 +98,10 @@ def _check_arms(df: pd.DataFrame, treatment: str, trial: str) -> None:
         raise StatsInputError(f"trial(s) {', '.join(single)} have only one treatment value", field=treatment)
 
 
-def _fit_cox(df: pd.DataFrame, time: str, event: str, strata: str | None):
-    from lifelines import CoxPHFitter  # imported lazily: lifelines is slow to import
-
-    cph = CoxPHFitter()
+def _fit_cox(df: pd.DataFrame, time: str, event: str, treatment: str, strata: str | None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cph.fit(df, duration_col=time, event_col=event, strata=[strata] if strata else None)
-    return cph
+        return fit_lifelines_cox(df, time, event, [treatment], strata=strata)
 
 
 def one_stage_cox(
@@ -118,7 +115,7 @@ def one_stage_cox(
         raise StatsInputError("follow-up times must be positive", field=time, row=int(np.argmax(df[time] <= 0)))
     _check_arms(df, treatment, trial)
     df[trial] = df[trial].astype(str)
-    cph = _fit_cox(df[[time, event, treatment, *covariates, trial]], time, event, trial)
+    cph = _fit_cox(df[[time, event, treatment, *covariates, trial]], time, event, treatment, trial)
     row = cph.summary.loc[treatment]
     return _wald("cox", float(row["coef"]), float(row["se(coef)"]), level, len(df), int(df[event].sum()),
                  df[trial].nunique())
@@ -132,6 +129,10 @@ def _logit(y: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         fit = sm.Logit(y, X).fit(disp=0, method="newton", maxiter=100)
     if not fit.mle_retvals.get("converged", True):
         raise StatsInputError("logistic regression did not converge (separation?)", field="outcome")
+    if not np.isfinite(np.asarray(fit.bse)).all():
+        # A singular information matrix: a covariate is collinear with the treatment or the trials.
+        raise StatsInputError("the odds ratio is not estimable (a covariate collinear with the treatment or "
+                              "the trials?)", field="covariates")
     return np.asarray(fit.params), np.asarray(fit.bse)
 
 
@@ -188,7 +189,7 @@ def two_stage_cox(
     cols = [time, event, treatment, *covariates]
 
     def fit_one(sub: pd.DataFrame) -> tuple[float, float]:
-        row = _fit_cox(sub[cols], time, event, None).summary.loc[treatment]
+        row = _fit_cox(sub[cols], time, event, treatment, None).summary.loc[treatment]
         return float(row["coef"]), float(row["se(coef)"])
 
     return _two_stage("cox", df, trial, fit_one, method, knha, level, event)

@@ -592,6 +592,38 @@ class CoxCoefficient:
     p_value: float
 
 
+def fit_lifelines_cox(
+    frame: pd.DataFrame, duration_col: str, event_col: str, reported: Sequence[str], *, alpha: float = 0.05,
+    strata: str | None = None,
+):
+    """lifelines' ``CoxPHFitter`` fitted to ``frame`` (already validated), with the checks every Cox fit here
+    needs: no events, a model that does not converge (e.g. collinear covariates) and a diverging coefficient
+    among ``reported`` (separation: every event in one group) each raise :class:`StatsInputError` instead of
+    a lifelines exception or a meaningless hazard ratio."""
+    from lifelines import CoxPHFitter  # imported lazily: lifelines import is slow
+    from lifelines.exceptions import ConvergenceError
+
+    if frame[event_col].sum() == 0:
+        raise StatsInputError("no events: Cox model not estimable", field=event_col)
+    fitter = CoxPHFitter(alpha=alpha)
+    try:
+        fitter.fit(frame, duration_col=duration_col, event_col=event_col, strata=[strata] if strata else None)
+    except ConvergenceError:
+        # lifelines' own message points at its documentation; say what to look at instead.
+        raise StatsInputError("the Cox model did not converge (a covariate collinear with another, the "
+                              "treatment or the strata?)", field="covariates") from None
+    summ = fitter.summary
+    # Separation drives a coefficient towards infinity; lifelines stops with a large one and a huge SE.
+    z_limit = float(sps.norm.ppf(1 - alpha / 2))
+    for name in reported:
+        coef, se = float(summ.loc[name, "coef"]), float(summ.loc[name, "se(coef)"])
+        if not (abs(coef) < 20 and math.isfinite(se) and abs(coef) + z_limit * se < 700):
+            raise StatsInputError(
+                "the hazard ratio is not estimable (the model diverges, e.g. all events in one group)", field=name
+            )
+    return fitter
+
+
 class CoxPH:
     """Cox proportional-hazards model (Efron ties, as R ``coxph`` default) via lifelines.
 
@@ -611,9 +643,6 @@ class CoxPH:
         self._fitted = False
 
     def fit(self, data: pd.DataFrame, duration_col: str, event_col: str, covariates: Sequence[str]) -> CoxPH:
-        from lifelines import CoxPHFitter  # imported lazily: lifelines import is slow
-        from lifelines.exceptions import ConvergenceError
-
         if not isinstance(data, pd.DataFrame):
             raise StatsInputError("must be a pandas DataFrame", field="data")
         covariates = list(covariates)
@@ -646,26 +675,8 @@ class CoxPH:
             if np.ptp(values) == 0:
                 raise StatsInputError("covariate is constant", field=col)
             frame[col] = values
-        if e.sum() == 0:
-            raise StatsInputError("no events: Cox model not estimable", field=event_col)
-        fitter = CoxPHFitter(alpha=self.alpha)
-        try:
-            fitter.fit(frame, duration_col=duration_col, event_col=event_col)
-        except ConvergenceError as exc:
-            raise StatsInputError(f"the Cox model did not converge: {exc}", field="covariates") from None
+        fitter = fit_lifelines_cox(frame, duration_col, event_col, covariates, alpha=self.alpha)
         summ = fitter.summary
-        # Separation (e.g. every event in one group) drives a coefficient towards infinity: not estimable.
-        z_limit = float(sps.norm.ppf(1 - self.alpha / 2))
-        unstable = [
-            name for name in covariates
-            if not abs(float(summ.loc[name, "coef"])) < 20
-            or not abs(float(summ.loc[name, "coef"])) + z_limit * float(summ.loc[name, "se(coef)"]) < 700
-        ]
-        if unstable:
-            raise StatsInputError(
-                "the hazard ratio is not estimable (the model diverges, e.g. all events in one group)",
-                field=unstable[0],
-            )
         z_crit = float(sps.norm.ppf(1 - self.alpha / 2))
         rows = []
         for name in covariates:
