@@ -38,7 +38,7 @@ class TestPatientCreate:
         "overrides, field, message",
         [
             ({"birth_date": "2999-01-01"}, "birth_date", b"This date is in the future."),
-            ({"birth_date": "1850-01-01"}, "birth_date", b"Birth dates before 1900"),
+            ({"birth_date": "1850-01-01"}, "birth_date", b"Dates before 1900 are not accepted"),
             ({"kps": "75"}, "kps", b"multiples of 10"),
             ({"kps": "110"}, "kps", b"less than or equal to 100"),
             ({"performance_date": ""}, "performance_date", b"Give the date the performance status"),

@@ -1,3 +1,5 @@
+from datetime import date
+
 import pytest
 from django.urls import reverse
 
@@ -16,6 +18,18 @@ class TestPatientEdit:
         assert response.status_code == 302
         ann.refresh_from_db()
         assert ann.given_name == "Anna" and ann.primary_tumour == "lung"
+
+    def test_it_explains_a_birth_date_after_the_recorded_death(self, login, clinician_a, ann, site_a):
+        # The date of death is not on this form; its rule must still come back as a message, not a 500.
+        ann.vital_status, ann.death_date = "dead", date(2025, 2, 28)
+        ann.save()
+        data = form_data(site_a, hospital_number="A-0001", given_name="Ann", family_name="Andersen",
+                         birth_date="2025-06-01")
+        response = login(clinician_a).post(url(ann), data)
+        assert response.status_code == 200
+        assert "Death date: The date of death is before the date of birth." in response.content.decode()
+        ann.refresh_from_db()
+        assert ann.birth_date == date(1950, 5, 17)
 
     def test_it_shows_the_form_with_current_values(self, login, nurse_a, ann):
         response = login(nurse_a).get(url(ann))

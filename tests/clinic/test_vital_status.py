@@ -23,6 +23,8 @@ class TestVitalStatus:
             ({"vital_status": "dead", "death_date": "1940-01-01"}, b"before the date of birth"),
             ({"vital_status": "dead", "death_date": "2999-01-01"}, b"in the future"),
             ({"vital_status": "alive", "death_date": "2026-01-01"}, b"set the status to deceased"),
+            ({"vital_status": "alive", "last_known_alive": "0225-05-01"}, b"Dates before 1900 are not accepted"),
+            ({"vital_status": "alive", "last_known_alive": "1950-01-01"}, b"before the patient&#x27;s date of birth"),
             (
                 {"vital_status": "dead", "death_date": "2026-01-01", "last_known_alive": "2026-02-01"},
                 b"Last known alive cannot be after the date of death",

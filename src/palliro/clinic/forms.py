@@ -1,4 +1,6 @@
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.utils.text import capfirst
 
 from palliro.accounts.models import Site
 from palliro.clinic import choices
@@ -11,7 +13,29 @@ def _date_widgets(*names):
     return {name: DATE for name in names}
 
 
-class PatientForm(forms.ModelForm):
+class ClinicModelForm(forms.ModelForm):
+    """A model form whose model rules may name a field it does not show.
+
+    Patient.clean() compares the date of birth with the date of death, which the patient form does not edit;
+    Django would raise ValueError for such an error. Here it becomes a form-wide error naming the field.
+    """
+
+    def _update_errors(self, errors):
+        if hasattr(errors, "error_dict"):
+            shown, elsewhere = {}, []
+            for field, field_errors in errors.error_dict.items():
+                if field == NON_FIELD_ERRORS or field in self.fields:
+                    shown[field] = field_errors
+                    continue
+                label = capfirst(self._meta.model._meta.get_field(field).verbose_name)
+                elsewhere.extend(f"{label}: {message}" for error in field_errors for message in error.messages)
+            if elsewhere:
+                shown.setdefault(NON_FIELD_ERRORS, []).extend(ValidationError(m) for m in elsewhere)
+                errors = ValidationError(shown)
+        super()._update_errors(errors)
+
+
+class PatientForm(ClinicModelForm):
     metastatic_sites = forms.MultipleChoiceField(
         choices=choices.MetastaticSite.choices, widget=forms.CheckboxSelectMultiple, required=False
     )
@@ -41,14 +65,14 @@ class PatientForm(forms.ModelForm):
         return cleaned
 
 
-class VitalStatusForm(forms.ModelForm):
+class VitalStatusForm(ClinicModelForm):
     class Meta:
         model = Patient
         fields = ["vital_status", "death_date", "last_known_alive"]
         widgets = _date_widgets("death_date", "last_known_alive")
 
 
-class ProxyForm(forms.ModelForm):
+class ProxyForm(ClinicModelForm):
     class Meta:
         model = Proxy
         fields = ["name", "relationship", "phone", "email", "language", "consent", "active"]
@@ -60,7 +84,7 @@ class ProxyForm(forms.ModelForm):
         return cleaned
 
 
-class RTCourseForm(forms.ModelForm):
+class RTCourseForm(ClinicModelForm):
     class Meta:
         model = RTCourse
         fields = [
@@ -82,21 +106,21 @@ class RTCourseForm(forms.ModelForm):
         self.fields["previous_course"].queryset = earlier
 
 
-class ProcedureForm(forms.ModelForm):
+class ProcedureForm(ClinicModelForm):
     class Meta:
         model = Procedure
         fields = ["kind", "performed_on", "indication", "hospital_days", "had_complication", "complications"]
         widgets = _date_widgets("performed_on")
 
 
-class EpisodeForm(forms.ModelForm):
+class EpisodeForm(ClinicModelForm):
     class Meta:
         model = Episode
         fields = ["kind", "onset_date", "resolution_date", "management", "notes"]
         widgets = _date_widgets("onset_date", "resolution_date")
 
 
-class AnalgesicForm(forms.ModelForm):
+class AnalgesicForm(ClinicModelForm):
     class Meta:
         model = AnalgesicRecord
         fields = ["recorded_on", "drug", "dose", "unit", "route", "doses_per_day", "as_needed"]

@@ -24,9 +24,27 @@ def new_pseudonym(rng=secrets) -> str:
     return "P-" + "".join(rng.choice(PSEUDONYM_ALPHABET) for _ in range(8))
 
 
-def _not_in_future(value: date | None, field: str, errors: dict) -> None:
-    if value and value > timezone.localdate():
+#: No clinical date of a living patient's care lies before this; earlier ones are typing errors (0225 for 2025).
+EARLIEST_DATE = date(1900, 1, 1)
+
+
+def _check_date(value: date | None, field: str, errors: dict, birth_date: date | None = None) -> None:
+    """A recorded date must be plausible: not in the future, not before 1900 and, where the patient's date of
+    birth is known, not before it."""
+    if value is None:
+        return
+    if value > timezone.localdate():
         errors.setdefault(field, []).append("This date is in the future.")
+    elif value < EARLIEST_DATE:
+        errors.setdefault(field, []).append("Dates before 1900 are not accepted: check the year.")
+    elif birth_date is not None and value < birth_date:
+        errors.setdefault(field, []).append(
+            f"This date is before the patient's date of birth ({birth_date:%d %b %Y})."
+        )
+
+
+def _birth_date_of(record) -> date | None:
+    return record.patient.birth_date if record.patient_id else None
 
 
 class Patient(models.Model):
@@ -93,12 +111,10 @@ class Patient(models.Model):
 
     def clean(self):
         errors: dict[str, list[str]] = {}
-        _not_in_future(self.birth_date, "birth_date", errors)
-        if self.birth_date and self.birth_date.year < 1900:
-            errors.setdefault("birth_date", []).append("Birth dates before 1900 are not accepted.")
-        _not_in_future(self.death_date, "death_date", errors)
-        _not_in_future(self.last_known_alive, "last_known_alive", errors)
-        _not_in_future(self.performance_date, "performance_date", errors)
+        _check_date(self.birth_date, "birth_date", errors)
+        _check_date(self.death_date, "death_date", errors)  # before birth: its own message below
+        for field in ("last_known_alive", "performance_date", "followup_stopped_on"):
+            _check_date(getattr(self, field), field, errors, self.birth_date)
         if self.death_date and self.birth_date and self.death_date < self.birth_date:
             errors.setdefault("death_date", []).append("The date of death is before the date of birth.")
         if self.vital_status == choices.VitalStatus.DEAD and not self.death_date:
@@ -225,8 +241,9 @@ class RTCourse(models.Model):
             ("first_fraction_date", "first fraction"),
             ("last_fraction_date", "last fraction"),
         ]
+        birth_date = _birth_date_of(self)
         for field, _ in pathway:
-            _not_in_future(getattr(self, field), field, errors)
+            _check_date(getattr(self, field), field, errors, birth_date)
         for i, (field, label) in enumerate(pathway):
             later = getattr(self, field)
             if later is None:
@@ -264,7 +281,7 @@ class Procedure(models.Model):
 
     def clean(self):
         errors: dict[str, list[str]] = {}
-        _not_in_future(self.performed_on, "performed_on", errors)
+        _check_date(self.performed_on, "performed_on", errors, _birth_date_of(self))
         if self.complications and not self.had_complication:
             errors.setdefault("had_complication", []).append("Complications are described: tick 'Complication'.")
         if self.hospital_days is not None and self.hospital_days > 365:
@@ -290,8 +307,9 @@ class Episode(models.Model):
 
     def clean(self):
         errors: dict[str, list[str]] = {}
-        _not_in_future(self.onset_date, "onset_date", errors)
-        _not_in_future(self.resolution_date, "resolution_date", errors)
+        birth_date = _birth_date_of(self)
+        _check_date(self.onset_date, "onset_date", errors, birth_date)
+        _check_date(self.resolution_date, "resolution_date", errors, birth_date)
         if self.onset_date and self.resolution_date and self.resolution_date < self.onset_date:
             errors.setdefault("resolution_date", []).append("The episode resolved before it started.")
         if errors:
@@ -340,7 +358,7 @@ class AnalgesicRecord(models.Model):
 
     def clean(self):
         errors: dict[str, list[str]] = {}
-        _not_in_future(self.recorded_on, "recorded_on", errors)
+        _check_date(self.recorded_on, "recorded_on", errors, _birth_date_of(self))
         if self.dose is not None and self.dose <= 0:
             errors.setdefault("dose", []).append("The dose must be more than 0.")
         if self.doses_per_day is not None and self.doses_per_day <= 0:
