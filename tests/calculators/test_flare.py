@@ -45,5 +45,23 @@ class TestFlarePage:
         response, body = get(URL, params)
         assert response.status_code == 200 and f'id="id_{field}-error"' in body
 
-    def test_it_refuses_post(self, client):
-        assert client.post(URL).status_code == 405
+    def test_its_form_posts_so_a_long_diary_fits(self, get):
+        _, body = get(URL)
+        assert '<form method="post" action="" class="calc-form">' in body and "csrfmiddlewaretoken" in body
+
+    def test_it_takes_a_posted_diary_of_three_months(self, client):
+        # A year of "day, pain, OMED" lines is ~5 000 characters, over the 4 KB request line a server accepts
+        # in a URL once encoded; posted, it is no problem.
+        lines = [f"{day}, {7 if day in (3, 4) else 4}, 30.0" for day in range(1, 366)]
+        params = {**BASE, "diary": "\n".join(lines)}
+        assert len(params["diary"]) > 4096
+        response = client.post(URL, params)
+        body = response.content.decode()
+        assert response.status_code == 200 and "Result: pain flare" in body
+        # The download button posts the same fields back.
+        assert 'name="diary" value="1, 4, 30' in body and 'name="part"' in body
+        rows = read_csv(client.post(URL, {**params, "format": "csv"}))
+        assert rows[1][:5] == ["True", "flare", "3", "4", "2"]
+
+    def test_it_refuses_put(self, client):
+        assert client.put(URL).status_code == 405

@@ -51,5 +51,11 @@ class TestOmedPage:
         response, body = get(URL, {**OXY, "route_1": "sc"})
         assert response.status_code == 200 and "no CDC2022 conversion factor for oxycodone by route sc" in body
 
+    def test_it_refuses_an_implausible_dose_beside_its_field(self, get):
+        response, body = get(URL, {**OXY, "dose_1": "1" + "0" * 30})
+        assert response.status_code == 200
+        assert ('id="id_dose_1-error"' in body and "above the 100,000 mg/day taken as plausible" in body
+                and "records[0]" not in body)
+
     def test_it_refuses_post(self, client):
         assert client.post(URL).status_code == 405

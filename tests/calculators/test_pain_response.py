@@ -40,6 +40,8 @@ class TestPainResponsePage:
         [
             ({"p0": 11, "o0": 60, "pt": 4, "ot": 60}, "p0"),
             ({"p0": 6, "o0": -1, "pt": 4, "ot": 60}, "o0"),
+            ({"p0": 6, "o0": "1e308", "pt": 4, "ot": 60}, "o0"),
+            ({"p0": 6, "o0": 60, "pt": 4, "ot": "100001"}, "ot"),
             ({"p0": 6, "o0": 60, "pt": "x", "ot": 60}, "pt"),
             ({"p0": 6, "o0": 60, "pt": 4}, "ot"),
             ({"p0": 6, "o0": 60, "pt": 4, "ot": 60, "omed_stable_tolerance": "0.3"}, "omed_stable_tolerance"),

@@ -97,6 +97,8 @@ def test_unknown_combination_raises_naming_drug_and_table():
         (AnalgesicRecord("fentanyl", 25, "mcg/h", "transdermal", "q72h"), "records[0].frequency"),
         (AnalgesicRecord("oxycodone", 20, "mcg/h", "oral"), "records[0].unit"),
         (AnalgesicRecord("", 20, "mg", "oral", "bid"), "records[0].drug"),
+        # 100 000 mg/day is the plausibility limit: 35 000 mg oxycodone x 2 x 1.5 = 105 000 mg/day.
+        (AnalgesicRecord("oxycodone", 35_000, "mg", "oral", "bid"), "records[0].dose"),
     ],
 )
 def test_bad_records(record, field):

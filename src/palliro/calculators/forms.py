@@ -52,7 +52,10 @@ class CalculatorForm(forms.Form):
         try:
             return self.calculate()
         except PalliroValueError as error:
-            self.add_error(self.field_for(error.field), str(error))
+            field = self.field_for(error.field)
+            # Beside a form field the core's own name for it ("records[0].dose: ...") only gets in the way.
+            message = str(error).removeprefix(f"{error.field}: ") if field else str(error)
+            self.add_error(field, message)
             return None
 
 
@@ -318,9 +321,9 @@ _ICE = pain.ICEParameters()
 
 class PainResponseForm(CalculatorForm):
     p0 = forms.FloatField(label="Baseline worst pain (0-10)", min_value=0, max_value=10)
-    o0 = forms.FloatField(label="Baseline OMED (mg/day)", min_value=0)
+    o0 = forms.FloatField(label="Baseline OMED (mg/day)", min_value=0, max_value=analgesics.MAX_PLAUSIBLE_OMED)
     pt = forms.FloatField(label="Follow-up worst pain (0-10)", min_value=0, max_value=10)
-    ot = forms.FloatField(label="Follow-up OMED (mg/day)", min_value=0)
+    ot = forms.FloatField(label="Follow-up OMED (mg/day)", min_value=0, max_value=analgesics.MAX_PLAUSIBLE_OMED)
     omed_stable_tolerance = forms.FloatField(
         label="(a) OMED counts as stable within this fraction of baseline", required=False, min_value=0,
         max_value=0.2499, initial=_ICE.omed_stable_tolerance,
@@ -359,7 +362,8 @@ _FLARE = pain.FlareParameters()
 
 class FlareForm(CalculatorForm):
     baseline_pain = forms.FloatField(label="Baseline worst pain (0-10)", min_value=0, max_value=10)
-    baseline_omed = forms.FloatField(label="Baseline OMED (mg/day)", min_value=0)
+    baseline_omed = forms.FloatField(label="Baseline OMED (mg/day)", min_value=0,
+                                     max_value=analgesics.MAX_PLAUSIBLE_OMED)
     first_rt_day = forms.IntegerField(label="First RT day (diary day number)", initial=1)
     last_rt_day = forms.IntegerField(label="Last RT day (diary day number)")
     diary = forms.CharField(

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from palliro.core import prognosis
+from palliro.core import analgesics, prognosis
 from palliro.core.analgesics import AnalgesicRecord
 from palliro.core.errors import PalliroValueError
 
@@ -103,7 +103,11 @@ def parse_diary(text: str, field: str = "diary") -> list[tuple[int, float | None
             except PalliroValueError:
                 raise PalliroValueError(f"line {line_no}: {what} {cell!r} is not a number", field=field) from None
 
-        rows.append((int(cells[0]), value(cells[1], "worst pain"), value(cells[2], "OMED")))
+        omed = value(cells[2], "OMED")
+        if omed is not None and omed > analgesics.MAX_PLAUSIBLE_OMED:
+            raise PalliroValueError(f"line {n}: OMED {cells[2]} mg/day is above the "
+                                    f"{analgesics.MAX_PLAUSIBLE_OMED:,.0f} taken as plausible", field=field)
+        rows.append((int(cells[0]), value(cells[1], "worst pain"), omed))
     if not rows:
         raise PalliroValueError("the diary is empty", field=field)
     return rows

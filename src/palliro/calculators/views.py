@@ -1,6 +1,9 @@
 """Calculator pages.  Calculators that take no patient data need no login and use GET forms, so a result
-is a bookmarkable URL; ``?format=csv&part=<slug>`` downloads a result table.  The patient prognosis page
-is staff-only, site-scoped and audited like the clinic pages."""
+is a bookmarkable URL; ``?format=csv&part=<slug>`` downloads a result table.  The two that take pasted text
+(a pain diary, a CVI rating matrix) post their form instead: thousands of characters do not fit in a URL
+(servers refuse request lines over 4 KB) and do not belong in access logs; their CSV downloads post the
+same fields.  They still answer a GET with the fields in the query string.  The patient prognosis page is
+staff-only, site-scoped and audited like the clinic pages."""
 
 from __future__ import annotations
 
@@ -28,6 +31,8 @@ class Page:
     intro: str
     form_class: type[forms.CalculatorForm]
     form_template: str = "includes/form.html"
+    #: The form posts (pasted text too long for a URL).
+    posts: bool = False
 
 
 PAGES: dict[str, Page] = {
@@ -60,10 +65,11 @@ PAGES: dict[str, Page] = {
              "are the literal reading.", forms.PainResponseForm),
         Page("flare", "Pain flare from a daily diary",
              "A temporary rise of worst pain by ≥ 2 points or of OMED by ≥ 25 % during or after RT that returns "
-             "to baseline within the follow-up window (Chow 2005; Hird 2009).", forms.FlareForm),
+             "to baseline within the follow-up window (Chow 2005; Hird 2009).", forms.FlareForm, posts=True),
         Page("cvi", "Content validity index",
              "I-CVI per item, S-CVI/Ave, S-CVI/UA and modified kappa from an experts × items matrix of relevance "
-             "ratings (1-4; 3 and 4 count as relevant).", forms.CviForm, "calculators/includes/cvi_form.html"),
+             "ratings (1-4; 3 and 4 count as relevant).", forms.CviForm, "calculators/includes/cvi_form.html",
+             posts=True),
     )
 }
 
@@ -81,15 +87,23 @@ def _csv_response(out: CalcOutput, slug: str | None, name: str) -> HttpResponse 
     return response
 
 
-def _render_calculator(request, page_name, title, intro, form, form_template, out, **extra):
-    fmt = request.GET.get("format")
-    if out is not None and fmt == "csv":
-        response = _csv_response(out, request.GET.get("part"), page_name)
+def _params(request) -> QueryDict:
+    return request.POST if request.method == "POST" else request.GET
+
+
+def _render_calculator(request, page_name, title, intro, form, form_template, out, posts=False, **extra):
+    params = _params(request)
+    if out is not None and params.get("format") == "csv":
+        response = _csv_response(out, params.get("part"), page_name)
         if response is not None:
             return response
         raise Http404("No such table.")
     context = {"title": title, "intro": intro, "form": form, "form_template": form_template, "out": out,
-               "page_name": page_name, **extra}
+               "page_name": page_name, "posts": posts, **extra}
+    if posts and out is not None and "csv_fields" not in context:
+        # The download buttons post the fields that gave this result.
+        context["csv_fields"] = [(key, value) for key, values in params.lists() for value in values
+                                 if key not in (*CONTROL_PARAMS, "csrfmiddlewaretoken")]
     return render(request, "calculators/calculator.html", context)
 
 
@@ -102,12 +116,14 @@ def index(request):
 def _page_view(name: str):
     page = PAGES[name]
 
-    @require_GET
+    @require_http_methods(["GET", "POST"] if page.posts else ["GET"])
     def view(request):
-        bound = _is_bound(request.GET)
-        form = page.form_class(request.GET if bound else None)
+        params = _params(request)
+        bound = _is_bound(params)
+        form = page.form_class(params if bound else None)
         out = form.result() if bound else None
-        return _render_calculator(request, name, page.title, page.intro, form, page.form_template, out)
+        return _render_calculator(request, name, page.title, page.intro, form, page.form_template, out,
+                                  posts=page.posts)
 
     view.__name__ = f"{name}_view"
     return view
@@ -125,7 +141,7 @@ flare = _page_view("flare")
 
 @require_http_methods(["GET", "POST"])
 def cvi(request):
-    """Pasted ratings by GET (bookmarkable); a CSV upload by POST."""
+    """Pasted ratings or a CSV upload, both posted (a GET with the fields in the query string still works)."""
     page = PAGES["cvi"]
     if request.method == "POST":
         form = page.form_class(request.POST, request.FILES)
@@ -134,14 +150,12 @@ def cvi(request):
         bound = _is_bound(request.GET)
         form = page.form_class(request.GET if bound else None)
         out = form.result() if bound else None
-    csv_query = None
+    extra = {}
     if out is not None:
-        query = QueryDict(mutable=True)
-        query.update({"ratings": form.cleaned_data["ratings"], "rows_are": form.cleaned_data["rows_are"],
-                      "icvi_rule": form.cleaned_data["icvi_rule"]})
-        csv_query = query.urlencode()
+        # An uploaded file's ratings are posted back as text by the download buttons.
+        extra["csv_fields"] = [(key, form.cleaned_data[key]) for key in ("ratings", "rows_are", "icvi_rule")]
     return _render_calculator(request, "cvi", page.title, page.intro, form, page.form_template, out,
-                              csv_query=csv_query)
+                              posts=True, **extra)
 
 
 @require_GET

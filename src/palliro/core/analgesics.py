@@ -167,6 +167,10 @@ _BNF = ConversionTable(
     unverified=("BNF equivalences taken from a secondary source [S]; check against the current BNF",),
 )
 
+#: An input check, not a clinical limit: the highest daily doses reported in palliative care are in the tens of
+#: thousands of mg oral morphine equivalent; a record above this is a typing error (a unit or a few zeros).
+MAX_PLAUSIBLE_OMED = 100_000.0
+
 #: Built-in tables by name.
 TABLES: Mapping[str, ConversionTable] = {"CDC2022": _CDC2022, "BNF": _BNF}
 
@@ -312,8 +316,12 @@ def daily_omed(records: Sequence[AnalgesicRecord], table: str | ConversionTable 
             amount = (dose / 1000.0 if unit == "mcg" else dose) * per_day
             basis = "mg/day"
         omed = amount * factor.factor
-        if not math.isfinite(omed):
-            raise PalliroValueError("dose too large", field=f"records[{i}].dose")
+        if not math.isfinite(omed) or omed > MAX_PLAUSIBLE_OMED:
+            raise PalliroValueError(
+                f"{drug} {dose:g} {unit} gives {omed:.3g} mg/day oral morphine equivalent, above the "
+                f"{MAX_PLAUSIBLE_OMED:,.0f} mg/day taken as plausible: check the dose and its unit",
+                field=f"records[{i}].dose",
+            )
         items.append(OmedItem(record, amount, basis, factor, omed))
     unverified = list(conv.unverified)
     return OmedResult(
