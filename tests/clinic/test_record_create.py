@@ -131,6 +131,13 @@ class TestRecordCreate:
         response = login(nurse_a).post(url(ann, "analgesic"), data)
         assert b"cannot be converted to an oral morphine equivalent with the CDC2022 table" in response.content
 
+    def test_it_refuses_an_implausible_dose_beside_the_dose(self, login, nurse_a, ann):
+        # 999 999 mg oxycodone twice a day: a few zeros too many, far above 100 000 mg/day OMED.
+        data = dict(VALID["analgesic"], dose="999999")
+        body = login(nurse_a).post(url(ann, "analgesic"), data).content.decode()
+        assert 'id="id_dose-error"' in body and "taken as plausible: check the dose and its unit." in body
+        assert not AnalgesicRecord.objects.exists()
+
     def test_it_refuses_a_patch_rate_by_mouth(self, login, nurse_a, ann):
         data = dict(VALID["analgesic"], drug="fentanyl", unit="mcg/h")
         assert b"transdermal patches only" in login(nurse_a).post(url(ann, "analgesic"), data).content

@@ -24,6 +24,8 @@ class RecordOmed:
     mg_per_day: float | None
     table: str
     problem: str = ""
+    #: The part of the record the problem is about ("dose", "unit", "route", "drug", "frequency").
+    problem_part: str = ""
 
 
 def record_omed(drug: str, dose: Decimal | float, unit: str, route: str, doses_per_day, table: str) -> RecordOmed:
@@ -36,4 +38,5 @@ def record_omed(drug: str, dose: Decimal | float, unit: str, route: str, doses_p
     try:
         return RecordOmed(analgesics.daily_omed([record], table=table).omed_mg_per_day, table)
     except PalliroValueError as error:
-        return RecordOmed(None, table, str(error))
+        part = error.field.rsplit(".", 1)[-1]
+        return RecordOmed(None, table, str(error).removeprefix(f"{error.field}: "), part)

@@ -369,7 +369,9 @@ class AnalgesicRecord(models.Model):
             errors.setdefault("unit", []).append("Micrograms per hour is used for transdermal patches only.")
         if not errors and self.patient_id and self.drug and self.dose:
             result = self.omed()
-            if result.mg_per_day is None:
+            if result.mg_per_day is None and result.problem_part == "dose":
+                errors.setdefault("dose", []).append(f"{result.problem}.")
+            elif result.mg_per_day is None:
                 errors.setdefault("drug", []).append(
                     f"This drug, route and unit cannot be converted to an oral morphine equivalent with the "
                     f"{result.table} table: {result.problem}"
