@@ -267,3 +267,48 @@ def test_a_question_the_form_did_not_show_keeps_its_answer(client, invitation):
     # A stale tab posts screen 1 without having shown pain-worst (branching moved it): nothing is erased.
     client.post(url(invitation), {"page": 1, "action": "next"})
     assert draft(invitation).answers == {"pain-worst": "7"}
+
+
+def _answer_directly(client, invitation, **given):
+    import uuid
+
+    from palliro.followup.submission import submit as store
+    from tests.triage.helpers import answers_for
+
+    instrument = invitation.instrument
+    store(instrument=instrument, patient=invitation.patient, respondent="patient",
+          answers=answers_for(instrument, **given), submission_id=uuid.uuid4(), language="nl", invitation=invitation)
+    return client.get(url(invitation, "respond_done")).content.decode()
+
+
+def test_an_urgent_alert_below_the_questionnaires_own_threshold_still_says_call_now(client, ann):
+    # Bleeding that comes back, even as spots, raises the team's urgent "bleeding-restarted" alert; the
+    # questionnaire's own advice bands do not say "call" for spots. The patient must be told to call.
+    from palliro.triage.rules_io import sync_shipped_rules
+    from tests.triage.helpers import backdate
+    from tests.triage.helpers import submit as quick_submit
+
+    sync_shipped_rules()
+    backdate(quick_submit(ann, "palliro-bleeding", bleeding_any="no"), 7)
+    html = _answer_directly(client, make_invitation(ann, "palliro-bleeding"), bleeding_any="yes",
+                            bleeding_amount="spots", bleeding_site=["urine"], bleeding_stopped="stopped")
+    assert ann.alerts.get().severity == "urgent"
+    assert "Bel nu uw zorgteam" in html and 'href="tel:+31 20 000 0000"' in html
+
+
+def test_an_attention_alert_tells_the_patient_the_team_was_told(client, ann):
+    from palliro.triage.rules_io import sync_shipped_rules
+
+    sync_shipped_rules()
+    html = _answer_directly(client, make_invitation(ann), pain_worst="7")
+    assert ann.alerts.get().severity == "attention"
+    assert "Uw zorgteam is op de hoogte gebracht van enkele van uw antwoorden" in html
+    assert "Bel nu uw zorgteam" not in html
+
+
+def test_no_alert_no_team_message(client, ann):
+    from palliro.triage.rules_io import sync_shipped_rules
+
+    sync_shipped_rules()
+    html = _answer_directly(client, make_invitation(ann), pain_worst="2")
+    assert not ann.alerts.exists() and "op de hoogte gebracht" not in html and "Bel nu" not in html

@@ -81,6 +81,19 @@ def _draft(invitation):
     return Response.objects.filter(invitation=invitation, status=ResponseStatus.IN_PROGRESS).first()
 
 
+def _alert_severities(response) -> set[str]:
+    """Severities of the alerts this answer set raised (or fired again) for the team.
+
+    The alert rules are the team's, with their own thresholds (worst pain 7 where the questionnaire's advice
+    bands say "call" from 8; bleeding that restarts as spots): when they judge an answer urgent, the patient
+    must be told to call too, and when they ask for attention, that the team has been told. The rules' own
+    advice text is staff-written English, so the patient gets these translated messages instead.
+    """
+    # Through the patient's reverse relation: follow-up does not import the triage app that receives it.
+    alerts = response.patient.alerts.filter(last_fired__gte=response.submitted_at)
+    return set(alerts.values_list("severity", flat=True))
+
+
 def _completed(invitation):
     return Response.objects.filter(invitation=invitation, status=ResponseStatus.COMPLETED).first()
 
@@ -338,11 +351,13 @@ def done(request, token):
         except PalliroValueError:
             advice = []
         questions = {item.link_id: item for item in questionnaire.questions}
+        raised = _alert_severities(response)
         context.update(
             show_advice=True,
             advice=[{"question": questions[a.link_id].text(lang), "text": a.text, "contact_now": a.contact_now,
                      "band": a.band} for a in advice if a.link_id in questions],
-            contact_now=any(a.contact_now for a in advice),
+            contact_now=any(a.contact_now for a in advice) or "urgent" in raised,
+            team_told="attention" in raised,
             red_flag=any(a.red_flag for a in advice),
             phone=invitation.patient.site.phone,
             emergency_number=EMERGENCY_NUMBER,
