@@ -89,6 +89,26 @@ def test_it_reports_pain_response_with_both_denominators(answered, make_cohort, 
 
 
 @pytest.mark.django_db
+def test_a_cohort_counted_by_courses_measures_pain_from_the_followed_course(answered, make_cohort, clinician_a):
+    # A re-irradiation months later has no follow-up of its own; counting courses instead of patients must not
+    # move the patient's pain response and flare to it (clinical.md §1.2-1.4: relative to the treated course).
+    RTCourse.objects.create(patient=answered[0], indication="pain", target_region="spine", technique="conventional",
+                            total_dose_gy=8, fractions_planned=1, first_fraction_date=DAY0 + timedelta(days=120),
+                            last_fraction_date=DAY0 + timedelta(days=120), fractions_delivered=1,
+                            is_reirradiation=False)
+    tables = {}
+    for unit in ("patients", "courses"):
+        built = cohort_frame(make_cohort(unit=unit, name=unit), staff_context(clinician_a))
+        data = load_endpoint_data(list(built.frame["patient_id"].unique()))
+        report = build_report(built.frame, ReportOptions(), data)
+        tables[unit] = report.table("pain_response").frame
+    assert len(built.frame) == 5  # four first courses and the later one
+    pd.testing.assert_frame_equal(tables["courses"], tables["patients"])
+    week2 = tables["courses"][tables["courses"]["time_point"] == "week 2"].set_index("response")
+    assert week2.loc["complete", ["responders", "assessable", "treated"]].tolist() == [1, 3, 4]
+
+
+@pytest.mark.django_db
 def test_the_report_page_shows_endpoints_without_identifiers(answered, make_cohort, login, researcher):
     cohort = make_cohort()
     response = login(researcher).get(f"/research/cohorts/{cohort.pk}/")

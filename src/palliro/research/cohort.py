@@ -161,6 +161,21 @@ def earliest_course_positions(first_dates, patient_ids, course_ids) -> np.ndarra
     return order[np.r_[True, patients[order][1:] != patients[order][:-1]]]
 
 
+def per_patient(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``columns`` of each patient's earliest course, one row per patient.
+
+    A cohort counted by courses holds a row per course; patient-level endpoints (pain response and flare from
+    the first fraction, the report group) take the course a cohort counted by patients would take, so they do
+    not change with the counting unit or with which course happens to come first (a re-irradiation course
+    has no follow-up of its own to measure from).
+    """
+    if frame["patient_id"].is_unique:
+        return frame[columns]
+    course_ids = frame["course_id"] if "course_id" in frame.columns else np.arange(len(frame))
+    positions = earliest_course_positions(frame["first_fraction_date"], frame["patient_id"], course_ids)
+    return frame[columns].take(positions)
+
+
 def build_frame(rows: list[tuple] | pd.DataFrame, episodes: list[tuple], unit: str) -> CohortFrame:
     """Pure part of :func:`cohort_frame`: derive the analysis columns from queried rows (tuples, or a frame
     with the columns COURSE_FIELDS + PATIENT_FIELDS in that order, as the analysis store holds them)."""

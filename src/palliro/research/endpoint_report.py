@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from palliro.research.analyses import ReportFigure, ReportTable, _groups, _r, _section
+from palliro.research.cohort import per_patient
 from palliro.research.endpoints import (
     OMED_RULE,
     EndpointOptions,
@@ -25,8 +26,8 @@ OUTCOMES = {"complete": ["CR"], "partial": ["PR"], "overall": ["CR", "PR"]}
 def pain_section(frame, data, opt):
     eo = EndpointOptions()
     # The endpoints read these three columns only: copying the other fifty of 100 000 rows costs 0.1 s.
-    treated = frame.loc[frame["first_fraction_date"].notna(), ["patient_id", "first_fraction_date",
-                                                              "last_fraction_date"]].drop_duplicates("patient_id")
+    treated = per_patient(frame, ["patient_id", "first_fraction_date", "last_fraction_date"])
+    treated = treated[treated["first_fraction_date"].notna()]
     resp = pain_response_frame(treated, data, eo)
     order = [f"week {w}" for w in eo.weeks]
     rates = endpoint_rates(resp["time_point"].to_numpy(), resp["category"].to_numpy(), len(treated), OUTCOMES,
@@ -53,8 +54,8 @@ def pain_section(frame, data, opt):
 
 
 def report_groups(frame: pd.DataFrame, group_by: str) -> pd.Series:
-    """The report group of each patient (from the frame's first row per patient), indexed by patient_id."""
-    per = frame[["patient_id", group_by] if group_by else ["patient_id"]].drop_duplicates("patient_id")
+    """The report group of each patient (from the patient's earliest course), indexed by patient_id."""
+    per = per_patient(frame, ["patient_id", group_by] if group_by else ["patient_id"])
     return _groups(per.set_index("patient_id"), group_by)
 
 

@@ -60,6 +60,7 @@ from palliro.clinic.models import AnalgesicRecord
 from palliro.core.pain import FlareParameters, ICEParameters, classify_response, detect_flare
 from palliro.followup.models import Invitation, InvitationState, Observation, Response
 from palliro.research.cohort import fetch_rows as _fetch
+from palliro.research.cohort import per_patient
 
 PAIN_CODES: tuple[str, ...] = ("palliro-general/pain-worst",)
 DIARY_CODE = "palliro-pain-diary/diary-pain-worst"
@@ -489,8 +490,7 @@ def _patient_pain(frame: pd.DataFrame, data: EndpointData, codes) -> pd.DataFram
     if data.pain_codes is not None and not set(codes) <= set(data.pain_codes):
         raise ValueError(f"pain codes {sorted(set(codes) - set(data.pain_codes))} were not loaded "
                          "(pass them to load_endpoint_data)")
-    first = frame[["patient_id", "first_fraction_date"]].drop_duplicates("patient_id").set_index("patient_id")[
-        "first_fraction_date"]
+    first = per_patient(frame, ["patient_id", "first_fraction_date"]).set_index("patient_id")["first_fraction_date"]
     obs = data.observations
     pain = obs[obs["code"].isin(codes) & (obs["respondent"] == "patient")]
     pain = pain.assign(first=pain["patient_id"].map(first))
@@ -539,8 +539,7 @@ def flare_frame(frame: pd.DataFrame, data: EndpointData, options: EndpointOption
     columns = ["patient_id", "flare", "pattern"]
     obs = data.observations
     diary = obs[(obs["code"] == DIARY_CODE) & (obs["respondent"] == "patient")]
-    per = frame[["patient_id", "first_fraction_date", "last_fraction_date"]].drop_duplicates("patient_id").set_index(
-        "patient_id")
+    per = per_patient(frame, ["patient_id", "first_fraction_date", "last_fraction_date"]).set_index("patient_id")
     treated = per.index[per["first_fraction_date"].notna()]
     # A diary answered twice on one day counts once: the later answer wins (observations come in time order),
     # as in the triage flare rule.
