@@ -36,6 +36,22 @@ class TestGenerateCommand:
         assert records.exists()
         assert all(record.omed().mg_per_day is not None for record in records)
 
+    def test_nobody_answers_after_the_patients_death_and_death_cancels_what_was_open(self):
+        from django.db.models import F
+        from django.db.models.functions import TruncDate
+
+        from palliro.followup.models import Invitation, InvitationState
+
+        call_command("generate", patients="200", seed="3", anchor="2026-06-30")
+        dead = Patient.objects.filter(death_date__isnull=False)
+        assert dead.count() > 20
+        late = Response.objects.filter(patient__in=dead, status="completed").annotate(
+            day=TruncDate("submitted_at")).filter(day__gt=F("patient__death_date"))
+        assert not late.exists()
+        still_waiting = Invitation.objects.filter(
+            patient__in=dead, state__in=[InvitationState.SCHEDULED, InvitationState.SENT])
+        assert not still_waiting.exists()
+
     def test_a_second_run_adds_patients_without_clashes(self):
         call_command("generate", patients="30", seed="5", anchor="2026-06-30")
         call_command("generate", patients="30", seed="5", anchor="2026-06-30")

@@ -231,6 +231,7 @@ def _decide(plan: _Planned, step, day: date, patient, now: datetime, anchor: dat
         rate = ANSWER_RATE["baseline"]
     else:
         rate = ANSWER_RATE["weekly"] - ANSWER_RATE["weekly_decline"] * step.day_offset / 7
+    death = patient.death_date
     if rng.random() < rate:
         patient_day = answered_days.get(step.label.removesuffix(" (relative)"))
         if step.respondent == Respondent.PROXY and patient_day is not None and rng.random() < SAME_DAY_AS_PATIENT:
@@ -238,10 +239,15 @@ def _decide(plan: _Planned, step, day: date, patient, now: datetime, anchor: dat
         else:
             answer_day = day + timedelta(days=rng.randint(0, step.window_days))
         answered_at = _at(answer_day, rng)
-        if invitation.due_at <= answered_at <= min(invitation.expires_at, now):
+        # Nobody answers for a day after the patient's death (the relatives' questionnaires ask about them too).
+        if (death is None or answer_day <= death) and invitation.due_at <= answered_at <= min(invitation.expires_at, now):
             plan.answered_at = answered_at
             invitation.state, invitation.completed_at = InvitationState.COMPLETED, answered_at
             return
+    if death is not None and death < min(invitation.expires_at, now).date():
+        # Recording the death cancels what is still open, as stop_followup does in the product.
+        invitation.state = InvitationState.CANCELLED
+        return
     if invitation.expires_at < now:
         invitation.state, invitation.reminders_sent = InvitationState.EXPIRED, 2
     else:
