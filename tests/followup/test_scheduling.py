@@ -1,11 +1,14 @@
 """Enrolment, rescheduling and stopping of follow-up (palliro.followup.scheduling)."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from unittest import mock
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
-from palliro.clinic.models import Proxy
+from palliro.clinic.models import Proxy, RTCourse
 from palliro.followup.models import Enrolment, Invitation, InvitationState, Protocol
 from palliro.followup.protocols import SHIPPED, protocol_for_indication
 from palliro.followup.scheduling import (
@@ -13,15 +16,53 @@ from palliro.followup.scheduling import (
     enrol,
     expected_last_fraction,
     invite_proxy,
+    reschedule_course,
     stop_followup,
 )
+from palliro.followup.tasks import dispatch_due
 from palliro.instruments.models import Instrument
+from tests.followup.staff_fixtures import AMS
 
 pytestmark = pytest.mark.django_db
 
 
 def local_day(dt):
     return timezone.localtime(dt).date()
+
+
+@pytest.fixture
+def noon():
+    """Today, 12:00 at the site: yesterday's diary link is still open (until 23:00), earlier ones have closed."""
+    now = datetime.combine(timezone.localdate(), time(12), tzinfo=AMS)
+    with mock.patch("django.utils.timezone.now", return_value=now):
+        yield now
+
+
+def course_for(patient, first=None, fractions=5, region="Lumbar spine"):
+    return RTCourse.objects.create(
+        patient=patient, indication="pain", target_region=region, technique="conventional", total_dose_gy=20,
+        fractions_planned=fractions, first_fraction_date=first,
+    )
+
+
+def bone(patient, course):
+    return enrol(patient, Protocol.objects.get(code="bone-metastases"), course)
+
+
+def open_plan(enrolment):
+    """The open time points: (label, questionnaire, respondent, day), in order."""
+    return sorted(
+        (i.step_label, i.instrument.code, i.respondent, local_day(i.due_at))
+        for i in enrolment.invitations.filter(state__in=["scheduled", "sent"])
+    )
+
+
+def snapshot(enrolment):
+    return sorted(enrolment.invitations.values_list("pk", "state", "due_at", "expires_at", "token_hash"))
+
+
+def complete(invitation):
+    Invitation.objects.filter(pk=invitation.pk).update(state=InvitationState.COMPLETED)
 
 
 class TestEnrol:
@@ -74,6 +115,15 @@ class TestEnrol:
         with pytest.raises(EnrolmentError, match="another patient"):
             enrol(cas, Protocol.objects.get(code="bone-metastases"), ann_course)
 
+    def test_the_baseline_falls_on_the_day_of_enrolment_at_the_site(self, ann):
+        ann.site.timezone = "America/Curacao"
+        ann.site.save()
+        enrolled = datetime(2027, 2, 3, 20, 30, tzinfo=ZoneInfo("America/Curacao"))  # already Thursday in Amsterdam
+        with mock.patch("django.utils.timezone.now", return_value=enrolled):
+            enrolment = enrol(ann, Protocol.objects.get(code="general-palliative"))
+        baseline = enrolment.invitations.get(step_label="baseline")
+        assert baseline.due_at == datetime(2027, 2, 3, 9, tzinfo=ZoneInfo("America/Curacao"))
+
     def test_protocol_for_indication_falls_back_to_general(self):
         assert protocol_for_indication("pain").code == "bone-metastases"
         assert protocol_for_indication("obstruction").code == "general-palliative"
@@ -101,6 +151,105 @@ class TestReschedule:
         diary = enrolment.invitations.filter(step_label="pain diary")
         assert diary.filter(state="scheduled").count() == 11  # first fraction to 10 days after it
         assert diary.filter(state="cancelled").count() == 4
+
+    def test_recording_the_first_fraction_plans_the_treatment_time_points(self, ann, ann_proxy, noon):
+        enrolment = bone(ann, course_for(ann))  # enrolled before treatment: the form refuses future dates
+        assert {i.step_label for i in enrolment.invitations.all()} == {"baseline"}
+        enrolment.course.first_fraction_date = noon.date()
+        enrolment.course.save()
+        diary = [day for label, _, _, day in open_plan(enrolment) if label == "pain diary"]
+        end = expected_last_fraction(enrolment.course) + timedelta(days=10)
+        assert diary == [noon.date() + timedelta(days=k) for k in range((end - noon.date()).days + 1)]
+        weeks = {label for label, _, _, _ in open_plan(enrolment) if label.startswith("week")}
+        assert weeks == {"week 1", "week 2", "week 4", "week 8", "week 12", "week 2 (relative)", "week 4 (relative)"}
+        # exactly what enrolling the course today would have planned
+        twin = bone(ann, course_for(ann, first=noon.date(), region="Thoracic spine"))
+        assert open_plan(enrolment) == open_plan(twin)
+
+    def test_clearing_and_reentering_the_first_fraction_loses_and_duplicates_nothing(self, ann, ann_course):
+        enrolment = bone(ann, ann_course)
+        planned = open_plan(enrolment)
+        first = ann_course.first_fraction_date
+        week1 = enrolment.invitations.get(step_label="week 1", instrument__code="palliro-general")
+        day1 = enrolment.invitations.filter(step_label="pain diary").order_by("due_at").first()
+        complete(week1)
+        complete(day1)
+        ann_course.first_fraction_date = None  # start postponed, new date not yet known
+        ann_course.save()
+        assert {label for label, _, _, _ in open_plan(enrolment)} == {"baseline"}
+        ann_course.first_fraction_date = first
+        ann_course.save()
+        answered = {(i.step_label, i.instrument.code, i.respondent, local_day(i.due_at)) for i in (week1, day1)}
+        assert open_plan(enrolment) == sorted(set(planned) - answered)
+        assert enrolment.invitations.filter(state="completed").count() == 2
+        assert enrolment.invitations.filter(step_label="week 1", instrument__code="palliro-general").exclude(
+            state="cancelled").count() == 1
+
+    def test_a_save_that_changes_no_date_changes_no_invitation(self, ann, noon):
+        enrolment = bone(ann, course_for(ann, first=noon.date() - timedelta(days=4), fractions=1))
+        dispatch_due(noon)  # yesterday's and today's diary links go out
+        before = snapshot(enrolment)
+        assert enrolment.invitations.filter(step_label="pain diary", state="sent").count() == 2
+        enrolment.course.notes, enrolment.course.fractions_delivered = "treated as planned", 1
+        enrolment.course.save()
+        assert snapshot(enrolment) == before
+        assert reschedule_course(enrolment.course) == 0
+
+    def test_a_late_enrolment_never_moves_a_link_into_a_closed_window(self, ann, noon):
+        today = noon.date()
+        enrolment = bone(ann, course_for(ann, first=today - timedelta(days=4)))
+        dispatch_due(noon)
+        sent = {i.pk: (i.due_at, i.expires_at) for i in enrolment.invitations.filter(state="sent")}
+        assert sent
+        enrolment.course.last_fraction_date, enrolment.course.fractions_delivered = today, 5
+        enrolment.course.save()
+        still_open = enrolment.invitations.filter(state__in=["scheduled", "sent"])
+        assert not still_open.filter(expires_at__lte=noon).exists()
+        assert {i.pk: (i.due_at, i.expires_at) for i in still_open.filter(state="sent")} == sent
+        diary = [day for label, _, _, day in open_plan(enrolment) if label == "pain diary"]
+        assert diary == [today + timedelta(days=k) for k in range(-1, 11)]  # yesterday's link is open till 23:00
+
+    def test_a_course_stopped_early_cancels_the_diary_days_no_longer_wanted(self, ann, noon):
+        today = noon.date()
+        enrolment = bone(ann, course_for(ann, first=today - timedelta(days=4), fractions=10))
+        dispatch_due(noon)
+        complete(enrolment.invitations.filter(step_label="pain diary").order_by("due_at").first())
+        enrolment.course.last_fraction_date, enrolment.course.fractions_delivered = today - timedelta(days=1), 3
+        enrolment.course.save()
+        diary = enrolment.invitations.filter(step_label="pain diary")
+        assert [local_day(i.due_at) for i in diary.filter(state__in=["scheduled", "sent"])] == [
+            today + timedelta(days=k) for k in range(0, 10)]
+        assert diary.filter(state="completed").count() == 1
+        assert not diary.filter(state="cancelled", due_at__lte=noon + timedelta(days=9)).exists()
+        assert diary.filter(state="cancelled").count() > 0
+
+    def test_a_link_already_sent_keeps_working_when_the_first_fraction_moves(self, ann, ann_course):
+        enrolment = bone(ann, ann_course)
+        week1 = enrolment.invitations.get(step_label="week 1", instrument__code="palliro-general")
+        Invitation.objects.filter(pk=week1.pk).update(state=InvitationState.SENT)  # staff's "send now"
+        ann_course.first_fraction_date += timedelta(days=2)
+        ann_course.save()
+        after = enrolment.invitations.get(step_label="week 1", instrument__code="palliro-general")
+        assert (after.pk, after.state, after.due_at) == (week1.pk, "sent", week1.due_at)
+        moved = enrolment.invitations.get(step_label="week 1", instrument__code="palliro-bone")
+        assert local_day(moved.due_at) == ann_course.first_fraction_date + timedelta(days=7)
+
+    def test_an_earlier_first_fraction_does_not_plan_windows_that_have_closed(self, ann, ann_proxy, noon):
+        enrolment = bone(ann, course_for(ann))
+        enrolment.course.first_fraction_date = noon.date() - timedelta(days=20)  # a date recorded late
+        enrolment.course.save()
+        assert not enrolment.invitations.filter(state__in=["scheduled", "sent"], expires_at__lte=noon).exists()
+        assert {label for label, _, _, _ in open_plan(enrolment)} == {
+            "baseline", "week 4", "week 8", "week 12", "week 4 (relative)"}
+
+    def test_a_time_point_cancelled_by_staff_stays_cancelled(self, login, nurse_a, ann, ann_course):
+        enrolment = bone(ann, ann_course)
+        week2 = enrolment.invitations.get(step_label="week 2", instrument__code="palliro-bone")
+        login(nurse_a).post(reverse("followup_invitation_cancel", args=[week2.pk]))
+        ann_course.first_fraction_date += timedelta(days=1)
+        ann_course.save()
+        assert not enrolment.invitations.filter(step_label="week 2", instrument__code="palliro-bone").exclude(
+            state="cancelled").exists()
 
 
 class TestStop:

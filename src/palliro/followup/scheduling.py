@@ -1,11 +1,13 @@
 """Enrolment, scheduling and rescheduling of invitations."""
 
-from datetime import date, datetime, time, timedelta
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
 
+from palliro.accounts.models import AuditEvent
 from palliro.followup.models import (
     Anchor,
     Enrolment,
@@ -24,9 +26,16 @@ class EnrolmentError(ValueError):
     pass
 
 
+def site_zone(patient) -> tzinfo:
+    """The wall clock of the patient's site: due times, windows and the day of enrolment all follow it."""
+    name = patient.site.timezone if patient.site_id else ""
+    return ZoneInfo(name) if name else timezone.get_current_timezone()
+
+
 def anchor_date(step_anchor: str, enrolment: Enrolment) -> date | None:
     if step_anchor == Anchor.ENROLMENT:
-        return timezone.localdate(enrolment.enrolled_at)
+        # In the server's zone an evening enrolment at a site far west would be planned for the next day.
+        return timezone.localdate(enrolment.enrolled_at, site_zone(enrolment.patient))
     course = enrolment.course
     if course is None:
         return None
@@ -52,8 +61,13 @@ def expected_last_fraction(course) -> date | None:
     return day
 
 
-def _at(day: date, tz: ZoneInfo, hour: int = SEND_HOUR) -> datetime:
+def _at(day: date, tz: tzinfo, hour: int = SEND_HOUR) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=tz)
+
+
+def _window(step: ProtocolStep, day: date, tz: tzinfo) -> tuple[datetime, datetime]:
+    """When the link of a time point on ``day`` opens, and when it closes (the evening ``window_days`` later)."""
+    return _at(day, tz), _at(day + timedelta(days=step.window_days), tz, hour=23)
 
 
 def planned_days(step: ProtocolStep, enrolment: Enrolment) -> list[date]:
@@ -84,12 +98,13 @@ def _instrument(code: str) -> Instrument:
     return instrument
 
 
-def _build(enrolment: Enrolment, step: ProtocolStep, day: date, respondent: str, proxy) -> Invitation:
-    tz = ZoneInfo(enrolment.patient.site.timezone)
+def _build(enrolment: Enrolment, step: ProtocolStep, day: date, respondent: str, proxy,
+           instrument: Instrument | None = None) -> Invitation:
+    due_at, expires_at = _window(step, day, site_zone(enrolment.patient))
     return Invitation(
         enrolment=enrolment, step=step, step_label=step.label, patient=enrolment.patient, proxy=proxy,
-        respondent=respondent, instrument=_instrument(step.instrument_code),
-        due_at=_at(day, tz), expires_at=_at(day + timedelta(days=step.window_days), tz, hour=23),
+        respondent=respondent, instrument=instrument or _instrument(step.instrument_code),
+        due_at=due_at, expires_at=expires_at,
     )
 
 
@@ -120,47 +135,128 @@ def enrol(patient, protocol: Protocol, course=None, user=None) -> Enrolment:
 
 
 @transaction.atomic
-def reschedule_course(course) -> int:
-    """Move the open invitations of a course's enrolments to its current dates; returns how many changed.
+def reschedule_course(course, now: datetime | None = None) -> int:
+    """Bring the open invitations of a course's enrolments in line with its current dates.
 
-    Completed invitations never move. A diary that becomes longer gains days; one that becomes shorter loses
-    its open days beyond the new end.
+    Afterwards the open invitations are what enrolling the course now would plan: missing time points are
+    created, open ones whose day moved are moved, open ones no longer planned are cancelled, and a time point
+    whose window has already closed is not planned. Completed and expired invitations never change, and a
+    link already sent keeps working for as long as its time point exists. Relatives follow the current list,
+    as at enrolment. Returns how many invitations were created, moved or cancelled: a save that changes no
+    date (and no relative) changes none.
     """
+    now = now or timezone.now()
     changed = 0
-    for enrolment in Enrolment.objects.filter(course=course, active=True).select_related("patient__site"):
-        enrolment.course = course
-        for step in enrolment.protocol.steps.all():
-            days = planned_days(step, enrolment)
-            open_invitations = list(
-                enrolment.invitations.filter(step=step, state__in=[InvitationState.SCHEDULED, InvitationState.SENT])
-            )
-            done_days = {
-                timezone.localtime(i.due_at).date()
-                for i in enrolment.invitations.filter(step=step).exclude(
-                    state__in=[InvitationState.SCHEDULED, InvitationState.SENT]
-                )
-            }
-            wanted = [d for d in days if d not in done_days]
-            by_respondent: dict = {}
-            for invitation in open_invitations:
-                by_respondent.setdefault((invitation.respondent, invitation.proxy_id), []).append(invitation)
-            for (respondent, _proxy_id), existing in by_respondent.items():
-                proxy = existing[0].proxy
-                existing.sort(key=lambda i: i.due_at)
-                for invitation, day in zip(existing, wanted, strict=False):
-                    fresh = _build(enrolment, step, day, respondent, proxy)
-                    if (invitation.due_at, invitation.expires_at) != (fresh.due_at, fresh.expires_at):
-                        invitation.due_at, invitation.expires_at = fresh.due_at, fresh.expires_at
-                        invitation.save(update_fields=["due_at", "expires_at"])
-                        changed += 1
-                for invitation in existing[len(wanted):]:
-                    invitation.state = InvitationState.CANCELLED
-                    invitation.save(update_fields=["state"])
-                    changed += 1
-                for day in wanted[len(existing):]:
-                    _build(enrolment, step, day, respondent, proxy).save()
-                    changed += 1
+    for enrolment in Enrolment.objects.filter(course=course, active=True).select_related("patient__site", "protocol"):
+        enrolment.course = course  # the dates just saved, not a copy loaded before the save
+        changed += _reschedule(enrolment, now)
     return changed
+
+
+def _reschedule(enrolment: Enrolment, now: datetime) -> int:
+    # Locked so that the worker cannot send a link while it is being moved or cancelled (it skips locked rows).
+    invitations = list(enrolment.invitations.filter(step__isnull=False).select_for_update())
+    groups: dict[tuple, list[Invitation]] = defaultdict(list)
+    for invitation in invitations:
+        groups[(invitation.step_id, invitation.respondent, invitation.proxy_id)].append(invitation)
+    plan = _Plan(enrolment, now, _cancelled_by_staff(invitations))
+    steps = {step.pk: step for step in enrolment.protocol.steps.all()}
+    changed = 0
+    for step in steps.values():
+        days = planned_days(step, enrolment)
+        for respondent, proxy in _respondents(step, enrolment.patient):
+            existing = groups.pop((step.pk, respondent, proxy.pk if proxy else None), [])
+            changed += plan.step(step, respondent, proxy, days, existing)
+    # Whoever is left is no longer asked (a relative who withdrew consent): their open links are cancelled.
+    for (step_id, respondent, _proxy_id), existing in groups.items():
+        if step_id in steps:
+            changed += plan.step(steps[step_id], respondent, None, [], existing)
+    return changed
+
+
+def _cancelled_by_staff(invitations: list[Invitation]) -> set[int]:
+    """Invitations a nurse cancelled one by one: a decision that a later course save must not undo.
+
+    The invitation itself keeps no reason for its cancellation (rescheduling cancels too); the audit log does.
+    """
+    cancelled = [str(i.pk) for i in invitations if i.state == InvitationState.CANCELLED]
+    if not cancelled:
+        return set()
+    events = AuditEvent.objects.filter(action="invitation_cancel", object_type="Invitation", object_id__in=cancelled)
+    return {int(pk) for pk in events.values_list("object_id", flat=True)}
+
+
+class _Plan:
+    """Reconciles one enrolment's invitations with its planned days, one (step, respondent) at a time."""
+
+    def __init__(self, enrolment: Enrolment, now: datetime, staff_cancelled: set[int]):
+        self.enrolment, self.now, self.staff_cancelled = enrolment, now, staff_cancelled
+        self.tz = site_zone(enrolment.patient)
+
+    def day_of(self, invitation: Invitation) -> date:
+        return timezone.localtime(invitation.due_at, self.tz).date()
+
+    def step(self, step: ProtocolStep, respondent: str, proxy, days: list[date], existing: list[Invitation]) -> int:
+        # A diary's time points are its days; any other step is a single time point, whatever day it falls on,
+        # so that a completed "week 1" is not asked again when the first fraction moves.
+        slot = (lambda day: day) if step.repeat_until_anchor else (lambda day: None)
+        wanted = {slot(day): day for day in days}
+        taken, live = set(), []
+        for invitation in existing:
+            if invitation.is_open and invitation.expires_at > self.now:
+                live.append(invitation)
+            elif invitation.state != InvitationState.CANCELLED or invitation.pk in self.staff_cancelled:
+                # Answered, missed (an open one whose window closed is only waiting for the worker to expire
+                # it) or cancelled by staff: the time point has had its chance and is not planned again.
+                taken.add(slot(self.day_of(invitation)))
+        keep: dict = {}
+        spare = []
+        # The link the respondent already holds wins over one not yet sent.
+        for invitation in sorted(live, key=lambda i: (i.state != InvitationState.SENT, i.due_at, i.pk)):
+            here = slot(self.day_of(invitation))
+            if here in wanted and here not in taken and here not in keep:
+                keep[here] = invitation
+            elif here in wanted and invitation.state == InvitationState.SENT:
+                continue  # a second delivered link to a time point that still exists keeps working
+            else:
+                spare.append(invitation)
+        changed = 0
+        for here, invitation in keep.items():
+            # A delivered link keeps its window: moving it would postpone or close what the respondent holds.
+            if invitation.state == InvitationState.SENT or self.day_of(invitation) == wanted[here]:
+                continue
+            if self._window_closed(step, wanted[here]):
+                spare.append(invitation)  # never moved into a closed window; cancelled below
+            else:
+                changed += self._move(invitation, step, wanted[here])
+        missing = sorted(
+            day for here, day in wanted.items()
+            if here not in keep and here not in taken and not self._window_closed(step, day)
+        )
+        # Links not yet sent are reused for the missing days rather than cancelled and created anew.
+        movable = sorted((i for i in spare if i.state == InvitationState.SCHEDULED), key=lambda i: (i.due_at, i.pk))
+        reused = movable[:len(missing)]
+        for invitation, day in zip(reused, missing, strict=False):
+            changed += self._move(invitation, step, day)
+        for invitation in spare:
+            if invitation not in reused:
+                invitation.state = InvitationState.CANCELLED
+                invitation.save(update_fields=["state"])
+                changed += 1
+        if len(missing) > len(movable):
+            instrument = _instrument(step.instrument_code)
+            for day in missing[len(movable):]:
+                _build(self.enrolment, step, day, respondent, proxy, instrument).save()
+                changed += 1
+        return changed
+
+    def _window_closed(self, step: ProtocolStep, day: date) -> bool:
+        return _window(step, day, self.tz)[1] <= self.now
+
+    def _move(self, invitation: Invitation, step: ProtocolStep, day: date) -> int:
+        invitation.due_at, invitation.expires_at = _window(step, day, self.tz)
+        invitation.save(update_fields=["due_at", "expires_at"])
+        return 1
 
 
 @transaction.atomic
@@ -188,7 +284,7 @@ def invite_proxy(patient, proxy, instrument: Instrument, window_days: int, now=N
     if window_days < 1:
         raise EnrolmentError("The link must stay valid for at least one day.")
     now = now or timezone.now()
-    tz = ZoneInfo(patient.site.timezone)
+    tz = site_zone(patient)
     today = timezone.localtime(now, tz).date()
     invitation = Invitation(
         patient=patient, proxy=proxy, respondent=Respondent.PROXY, instrument=instrument,
