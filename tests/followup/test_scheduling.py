@@ -5,6 +5,7 @@ from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
@@ -79,11 +80,12 @@ class TestEnrol:
         assert len(weekly) == 10  # weeks 1, 2, 4, 8, 12 × general + bone questionnaires
         assert {local_day(i.due_at) for i in weekly} == {first + timedelta(days=7 * w) for w in (1, 2, 4, 8, 12)}
         proxies = [i for i in invitations if i.respondent == "proxy"]
-        assert [p.proxy for p in proxies] == [ann_proxy, ann_proxy]
-        assert {p.instrument.code for p in proxies} == {"palliro-general-proxy"}
+        # The relative answers at weeks 2 and 4, the relatives' version of both questionnaires.
+        assert [p.proxy for p in proxies] == [ann_proxy] * 4
+        assert {p.instrument.code for p in proxies} == {"palliro-general-proxy", "palliro-bone-proxy"}
         baseline = [i for i in invitations if i.step_label == "baseline"]
         assert {i.instrument.code for i in baseline} == {"palliro-general", "palliro-bone"}
-        assert len(invitations) == 2 + 15 + 10 + 2
+        assert len(invitations) == 2 + 15 + 10 + 4
         assert all(i.state == InvitationState.SCHEDULED and timezone.localtime(i.due_at).hour == 9
                    for i in invitations)
 
@@ -291,3 +293,52 @@ class TestInviteProxy:
         instrument = Instrument.objects.filter(code="palliro-general-proxy").first()
         with pytest.raises(EnrolmentError, match="consented"):
             invite_proxy(ann, ann_proxy, instrument, 4)
+
+
+@pytest.mark.parametrize(("code", "items"), [
+    ("spinal-cord-compression", {"limb-weakness", "bladder-bowel-control"}),
+    ("bleeding", {"bleeding-any"}),
+])
+def test_every_contact_asks_the_indications_own_items_whoever_answers(ann, ann_course, ann_proxy, code, items):
+    # Issue 4: spinal cord compression "with its red-flag items at every contact"; relatives' contacts too.
+    enrolment = enrol(ann, Protocol.objects.get(code=code), ann_course)
+    asked: dict[tuple, set] = {}
+    for invitation in enrolment.invitations.select_related("instrument"):
+        questions = {q.link_id for q in invitation.instrument.questionnaire().questions}
+        asked.setdefault((invitation.respondent, invitation.step_label), set()).update(questions & items)
+    assert asked and all(found == items for found in asked.values()), asked
+
+
+class TestRelativeChanges:
+    def test_a_relative_who_is_no_longer_involved_gets_no_more_links(self, ann, ann_course, ann_proxy):
+        enrolment = enrol(ann, Protocol.objects.get(code="bone-metastases"), ann_course)
+        extra = invite_proxy(ann, ann_proxy, Instrument.objects.filter(code="palliro-general-proxy").first(), 4)
+        assert enrolment.invitations.filter(respondent="proxy", state="scheduled").exists()
+        ann_proxy.active = False
+        ann_proxy.save()
+        assert not Invitation.objects.filter(proxy=ann_proxy).exclude(state="cancelled").exists()
+        extra.refresh_from_db()
+        assert extra.state == "cancelled"
+        # Nothing goes out to them when their time points come.
+        first_due = enrolment.invitations.filter(respondent="proxy").order_by("due_at").first().due_at
+        dispatch_due(first_due + timedelta(days=2, minutes=5))
+        assert not mail.outbox or all("piet@example.org" not in m.to for m in mail.outbox)
+
+    def test_withdrawn_consent_cancels_a_relatives_links_but_keeps_their_answers(self, ann, ann_course, ann_proxy):
+        enrolment = enrol(ann, Protocol.objects.get(code="bone-metastases"), ann_course)
+        answered = enrolment.invitations.filter(respondent="proxy").first()
+        Invitation.objects.filter(pk=answered.pk).update(state=InvitationState.COMPLETED)
+        ann_proxy.consent = False
+        ann_proxy.save()
+        answered.refresh_from_db()
+        assert answered.state == InvitationState.COMPLETED
+        assert not enrolment.invitations.filter(respondent="proxy", state__in=["scheduled", "sent"]).exists()
+
+    def test_a_relative_added_after_enrolment_gets_the_time_points_ahead(self, ann, ann_course):
+        enrolment = enrol(ann, Protocol.objects.get(code="bone-metastases"), ann_course)
+        assert not enrolment.invitations.filter(respondent="proxy").exists()
+        relative = Proxy.objects.create(patient=ann, name="Nel Andersen", relationship="daughter",
+                                        email="nel@example.org", consent=True, language="nl")
+        planned = enrolment.invitations.filter(respondent="proxy", proxy=relative, state="scheduled")
+        now = timezone.now()
+        assert planned.exists() and all(i.expires_at > now for i in planned)

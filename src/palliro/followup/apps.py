@@ -28,14 +28,23 @@ def _patient_saved(sender, instance, created, raw=False, **kwargs):
         stop_followup(instance, "patient withdrew from follow-up")
 
 
+def _proxy_saved(sender, instance, raw=False, **kwargs):
+    if raw:
+        return
+    from palliro.followup.scheduling import relative_changed
+
+    relative_changed(instance)
+
+
 class FollowupConfig(AppConfig):
     name = "palliro.followup"
     label = "followup"
     verbose_name = "Follow-up"
 
     def ready(self):
-        from palliro.clinic.models import Patient, RTCourse
+        from palliro.clinic.models import Patient, Proxy, RTCourse
 
         post_migrate.connect(_sync_protocols, sender=self, dispatch_uid="palliro.followup.protocols")
         post_save.connect(_course_saved, sender=RTCourse, dispatch_uid="palliro.followup.reschedule")
         post_save.connect(_patient_saved, sender=Patient, dispatch_uid="palliro.followup.stop")
+        post_save.connect(_proxy_saved, sender=Proxy, dispatch_uid="palliro.followup.relative")

@@ -29,12 +29,16 @@ WEEKS = (1, 2, 4, 8, 12)
 
 
 def _weekly(instruments, weeks=WEEKS, proxy_weeks=(2, 4)):
+    """Patient contacts at ``weeks``; relatives' contacts at ``proxy_weeks`` ask the relative's version of the
+    same instruments, so an indication's own items (the spinal cord compression red flags, heavy bleeding)
+    are asked at every contact, whoever answers."""
     steps = []
     for week in weeks:
         for instrument in instruments:
             steps.append(Step(f"week {week}", instrument, F, 7 * week, window=4))
     for week in proxy_weeks:
-        steps.append(Step(f"week {week} (relative)", "palliro-general-proxy", F, 7 * week, 4, Respondent.PROXY))
+        for instrument in instruments:
+            steps.append(Step(f"week {week} (relative)", f"{instrument}-proxy", F, 7 * week, 4, Respondent.PROXY))
     return steps
 
 

@@ -269,6 +269,25 @@ def stop_followup(patient, reason: str) -> int:
 
 
 @transaction.atomic
+def relative_changed(proxy) -> int:
+    """Bring a relative's invitations in line after the relative was added or edited.
+
+    A relative who is no longer active or withdrew consent gets no more links: their open invitations are
+    cancelled, those of the protocols and the extra ones staff sent alike. A relative added (or back) gets the
+    time points still ahead of the patient's active enrolments. Returns how many invitations changed.
+    """
+    changed = 0
+    if not (proxy.active and proxy.consent):
+        changed += Invitation.objects.filter(
+            proxy=proxy, state__in=[InvitationState.SCHEDULED, InvitationState.SENT]
+        ).update(state=InvitationState.CANCELLED)
+    enrolled = Enrolment.objects.filter(patient_id=proxy.patient_id, active=True, course__isnull=False)
+    for course in {enrolment.course for enrolment in enrolled.select_related("course")}:
+        changed += reschedule_course(course)
+    return changed
+
+
+@transaction.atomic
 def invite_proxy(patient, proxy, instrument: Instrument, window_days: int, now=None) -> Invitation:
     """An extra invitation for one relative, open from now until the evening ``window_days`` later.
 
