@@ -139,8 +139,21 @@ def test_the_second_check_asks_for_the_year_of_birth(client, invitation, checked
     assert_no_patient_data(wrong.content, invitation.patient)
     assert LinkFailure.objects.count() == 1
     assert client.post(check, {"year": "nineteen"}).status_code == 200
-    assert client.post(check, {"year": "1950"}).url == url
+    assert client.post(check, {"year": "1950"}).url == url + "?lang=en"
     assert b'name="q-pain-worst"' in client.get(url).content
+
+
+def test_the_second_check_keeps_the_language_and_links_its_error(client, invitation, checked_site):
+    # A Spanish choice survives a wrong year and the check itself; the error is tied to the field (WCAG 1.3.1),
+    # focus goes to the error summary, and the patient's own year may be filled in by the browser (WCAG 1.3.5).
+    spanish = client.get(reverse("respond", args=[invitation.token()]), {"lang": "es"}).content.decode()
+    assert 'lang="es"' in spanish and 'autocomplete="bday-year"' in spanish
+    assert f'action="{reverse("respond_check", args=[invitation.token()])}?lang=es"' in spanish
+    check = reverse("respond_check", args=[invitation.token()]) + "?lang=es"
+    wrong = client.post(check, {"year": "1951"}).content.decode()
+    assert 'lang="es"' in wrong and 'id="errors" autofocus' in wrong
+    assert 'aria-describedby="id_year_error"' in wrong and 'id="id_year_error"' in wrong
+    assert client.post(check, {"year": "1950"}).url == reverse("respond", args=[invitation.token()]) + "?lang=es"
 
 
 def test_wrong_years_are_rate_limited(client, invitation, checked_site):
@@ -153,7 +166,7 @@ def test_wrong_years_are_rate_limited(client, invitation, checked_site):
 def test_a_proxy_passes_the_check_with_the_patients_year(client, ann, checked_site):
     invitation = make_invitation(ann, "palliro-general-proxy", proxy=make_proxy(ann, "en"))
     response = client.get(reverse("respond", args=[invitation.token()]))
-    assert b"the person you care for" in response.content
+    assert b"the person you care for" in response.content and b'autocomplete="off"' in response.content
     assert_no_patient_data(response.content, ann)
     client.post(reverse("respond_check", args=[invitation.token()]), {"year": "1950"})
     assert b'name="q-pain-worst"' in client.get(reverse("respond", args=[invitation.token()])).content

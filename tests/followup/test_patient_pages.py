@@ -191,6 +191,7 @@ def test_an_incomplete_submission_lists_what_is_missing(client, invitation):
     post_page(client, invitation, 2, {"pain-average": "2"})
     response, _ = submit(client, invitation)
     assert response.status_code == 200 and b"error-summary" in response.content
+    assert b'id="errors" autofocus' in response.content  # focus and screen readers go to the summary
     assert b"Please answer this question." in response.content
     assert not Response.objects.filter(status="completed").exists()
 

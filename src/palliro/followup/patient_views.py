@@ -163,6 +163,9 @@ def _gate(request, token):
 
 def _birth_year_page(request, token, invitation, form, status=200):
     lang = _language(invitation, wanted=request.GET.get("lang"))
+    if invitation.respondent == Respondent.PATIENT:
+        # The patient's own year of birth (WCAG 1.3.5); a relative types someone else's, so no autofill there.
+        form.fields["year"].widget.attrs["autocomplete"] = "bday-year"
     context = {**_base_context(token, invitation, lang), "form": form}
     return _render(request, "birth_year.html", context, lang, status)
 
@@ -376,7 +379,9 @@ def check(request, token):
     form = BirthYearForm(request.POST)
     if form.is_valid():
         if linkaccess.check_birth_year(request, invitation, form.cleaned_data["year"]):
-            return HttpResponseRedirect(reverse("respond", args=[token]))
+            # The language picked before the check stays picked.
+            lang = _language(invitation, wanted=request.GET.get("lang"))
+            return HttpResponseRedirect(_url("respond", token, lang=lang))
         if linkaccess.is_rate_limited(request):
             return _problem(request, linkaccess.LinkAccess(LinkState.RATE_LIMITED))
         form.add_error("year", gettext_lazy("This year does not match our records. Please try again."))
