@@ -174,6 +174,34 @@ def test_it_marks_the_flare_alert_unverified(rules):
     assert "worst pain 7 (baseline 5)" in finding.detail
 
 
+def test_the_shipped_flare_rule_names_its_alert_without_return_choice(rules):
+    flare = next(r for r in rules if r.kind == "pain_flare")
+    assert flare.parameters["alert_without_return"] is True
+    assert flare.parameters["flare"].require_return_to_baseline is False
+
+
+def test_it_can_wait_for_the_return_to_baseline_before_raising_a_flare(rules):
+    shipped = next(r for r in rules if r.kind == "pain_flare")
+    waiting = parse_rule({"code": "flare-confirmed", "kind": "pain_flare", "severity": "info",
+                          "reason": shipped.reason, "advice": shipped.advice,
+                          "instruments": list(shipped.instruments), "parameters": {"alert_without_return": False}})
+    context = dict(instrument="palliro-pain-diary", values={"diary-pain-worst": 7})
+    assert evaluate([waiting], RuleContext(**context, diary=diary([7]))) == []
+    # clinical.md §1.4: days 1-10 = 7, 7, 5, ... -> flare (days 1-2), confirmed by the return on day 3
+    assert evaluate([waiting], RuleContext(**context, diary=diary([7, 7]))) == []
+    finding, = evaluate([waiting], RuleContext(**context, diary=diary([7, 7, 5])))
+    assert "from day 1 to day 2, back to baseline on day 3" in finding.detail
+    assert not any("alert_without_return" in mark for mark in finding.unverified)
+
+
+def test_it_carries_the_diarys_own_unverified_marks(rules):
+    context = DiaryContext(5.0, 0.0, (DiaryEntry(1, 7, 0.0),), 1, 4, 1, ("no_analgesic_record: ... [U]",))
+    finding, = evaluate(rules, RuleContext(instrument="palliro-pain-diary", values={"diary-pain-worst": 7},
+                                           diary=context))
+    marks = " ".join(finding.unverified)
+    assert "alert_without_return" in marks and "zero_baseline_omed" in marks and "no_analgesic_record" in marks
+
+
 def test_it_needs_a_diary_context_for_a_flare(rules):
     assert fired(rules, instrument="palliro-pain-diary", values={"diary-pain-worst": 7}) == []
 
@@ -251,6 +279,7 @@ GOOD = {"code": "x", "kind": "threshold", "severity": "attention", "reason": "r"
     ({"parameters": {"conditions": [{"item": "a", "op": ">=", "value": 1}], "colour": 1}}, "parameters"),
     ({"kind": "baseline_change", "parameters": {"item": "a", "increase": 0}}, "parameters.increase"),
     ({"kind": "pain_flare", "parameters": {"consecutive_days": 0}}, "parameters.consecutive_days"),
+    ({"kind": "pain_flare", "parameters": {"alert_without_return": "yes"}}, "parameters.alert_without_return"),
     ({"kind": "non_response", "parameters": {}}, "parameters"),
     ({"active": "yes"}, "active"),
     ({"extra": 1}, "rule"),

@@ -7,11 +7,13 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from palliro.core.pain import UNVERIFIED_ZERO
+from palliro.core.rules import UNVERIFIED_FLARE_ALERT
 from palliro.followup.models import Response
 from palliro.triage.models import Alert, AlertState
-from palliro.triage.services import resolve
+from palliro.triage.services import UNVERIFIED_NO_ANALGESIC, resolve
 
-from .helpers import backdate, submit
+from .helpers import answer_invited, backdate, enrol_course, submit
 
 
 def codes(patient):
@@ -54,8 +56,9 @@ def test_it_opens_a_new_alert_after_the_last_was_resolved(ann, nurse_a):
 
 
 def test_it_compares_with_the_patients_own_baseline(ann):
-    backdate(submit(ann, "palliro-general", pain_worst="2"), 14)
-    submit(ann, "palliro-general", pain_worst="4")
+    enrolment = enrol_course(ann, first_fraction_days_ago=12, enrolled_days_ago=14)
+    answer_invited(enrolment, "palliro-general", 14, label="baseline", pain_worst="2")
+    answer_invited(enrolment, "palliro-general", 0, pain_worst="4")
     assert codes(ann) == ["pain-worst-rise"]
 
 
@@ -134,3 +137,59 @@ def test_it_needs_a_pre_treatment_score_for_a_flare(ann):
                             total_dose_gy=8, fractions_planned=1, first_fraction_date=date.today())
     submit(ann, "palliro-pain-diary", diary_pain_worst="7")
     assert codes(ann) == []
+
+
+def flare_without_analgesics(patient):
+    from palliro.clinic.models import RTCourse
+
+    RTCourse.objects.create(patient=patient, indication="pain", target_region="L3", technique="conventional",
+                            total_dose_gy=20, fractions_planned=5,
+                            first_fraction_date=timezone.localdate() - timedelta(days=2))
+    backdate(submit(patient, "palliro-general", pain_worst="4"), 5)  # baseline before the first fraction
+    submit(patient, "palliro-pain-diary", diary_pain_worst="7")
+    return Alert.objects.get(patient=patient, rule__code="pain-flare")
+
+
+def test_it_keeps_the_unverified_marks_of_a_flare_alert(ann):
+    alert = flare_without_analgesics(ann)
+    assert alert.unverified == [UNVERIFIED_FLARE_ALERT, UNVERIFIED_ZERO, UNVERIFIED_NO_ANALGESIC]
+
+
+def test_it_marks_nothing_unverified_on_a_threshold_alert(ann):
+    submit(ann, "palliro-general", pain_worst="8")
+    assert Alert.objects.get(patient=ann).unverified == []
+
+
+def test_the_alert_page_says_which_parts_of_a_flare_alert_are_unverified(login, nurse_a, ann):
+    alert = flare_without_analgesics(ann)
+    client = login(nurse_a)
+    body = client.get(f"/triage/alert/{alert.pk}/").content.decode()
+    assert 'class="sev sev-attention badge-unverified">unverified</span>' in body
+    assert "alert_without_return (rule parameter, default true)" in body and "zero_baseline_omed" in body
+    assert "badge-unverified" in client.get("/triage/").content.decode()
+    assert "badge-unverified" in client.get(f"/triage/patient/{ann.pk}/").content.decode()
+
+
+def test_the_alert_page_of_a_verified_rule_has_no_unverified_mark(login, nurse_a, ann):
+    submit(ann, "palliro-general", pain_worst="8")
+    body = login(nurse_a).get(f"/triage/alert/{Alert.objects.get(patient=ann).pk}/").content.decode()
+    assert "badge-unverified" not in body
+
+
+def test_it_counts_days_after_treatment_in_the_sites_time_zone(ann, site_a):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from palliro.clinic.models import RTCourse
+
+    site_a.timezone = "Asia/Tokyo"
+    site_a.save()
+    # 23:30 on 3 February in Amsterdam (the server) is already 07:30 on 4 February in Tokyo.
+    answered = datetime(2027, 2, 3, 23, 30, tzinfo=ZoneInfo("Europe/Amsterdam"))
+    RTCourse.objects.create(patient=ann, indication="pain", target_region="Pelvis", technique="conventional",
+                            total_dose_gy=8, fractions_planned=1, first_fraction_date=date(2027, 2, 4),
+                            last_fraction_date=date(2027, 2, 4), fractions_delivered=1)
+    with mock.patch("django.utils.timezone.now", return_value=answered):
+        submit(ann, "palliro-general", flu_like="a-lot")
+    assert codes(ann) == ["fever-after-treatment"]
+    assert "0 days after treatment" in Alert.objects.get(patient=ann).detail

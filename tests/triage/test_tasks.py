@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from palliro.triage.models import Alert, AlertRule
 from palliro.triage.rules_io import shipped_rules, sync_shipped_rules
-from palliro.triage.services import check_non_response
+from palliro.triage.services import acknowledge, check_non_response, resolve
 from palliro.triage.tasks import check_non_response as check_task
 from palliro.triage.tasks import notify_urgent_alert
 
@@ -47,11 +47,66 @@ def test_it_does_not_alert_after_one_missed_or_an_answer(ann, cas):
     assert check_non_response() == []
 
 
-def test_it_counts_a_repeat_instead_of_a_second_alert(ann):
+def miss_another(enrolment, now):
+    """A further questionnaire of ``enrolment``, due a week before ``now`` and lapsed unanswered."""
+    from palliro.followup.models import Invitation
+
+    due = now - timedelta(days=7)
+    Invitation.objects.create(
+        enrolment=enrolment, patient=enrolment.patient, respondent="patient", instrument=instrument("palliro-general"),
+        step_label="later", due_at=due, expires_at=due + timedelta(days=3), state="expired",
+    )
+
+
+def test_it_does_not_count_the_same_misses_again_at_the_next_check(ann):
     enrolled_invitations(ann, ["expired", "expired"])
-    check_non_response()
-    check_non_response()
-    assert Alert.objects.get(patient=ann).repeat_count == 1
+    now = timezone.now()
+    check_non_response(now)
+    assert check_non_response(now + timedelta(hours=1)) == []
+    assert Alert.objects.get(patient=ann).repeat_count == 0
+
+
+def test_it_does_not_raise_it_again_for_misses_a_resolved_alert_reported(ann, nurse_a):
+    enrolled_invitations(ann, ["expired", "expired"])
+    now = timezone.now()
+    resolve(check_non_response(now)[0], nurse_a, "phoned", "She is fine and will answer the next one.")
+    assert check_non_response(now + timedelta(hours=1)) == []
+    assert check_non_response(now + timedelta(days=3)) == []
+    assert Alert.objects.filter(patient=ann).count() == 1
+
+
+def test_it_raises_it_again_for_a_new_miss_after_it_was_resolved(ann, nurse_a):
+    enrolment = enrolled_invitations(ann, ["expired", "expired"])
+    now = timezone.now()
+    resolve(check_non_response(now)[0], nurse_a, "phoned")
+    later = now + timedelta(days=14)
+    miss_another(enrolment, later)
+    again, = check_non_response(later)
+    assert again.state == "open" and "3 questionnaires in a row" in again.detail
+
+
+def test_it_adds_a_new_miss_to_an_acknowledged_alert(ann, nurse_a):
+    enrolment = enrolled_invitations(ann, ["expired", "expired"])
+    now = timezone.now()
+    alert = acknowledge(check_non_response(now)[0], nurse_a)
+    later = now + timedelta(days=14)
+    miss_another(enrolment, later)
+    assert check_non_response(later) == []
+    assert check_non_response(later + timedelta(hours=1)) == []
+    alert.refresh_from_db()
+    assert alert.repeat_count == 1 and alert.last_fired == later
+    assert alert.detail.splitlines()[-1].endswith("3 questionnaires in a row not answered")
+
+
+def test_it_starts_afresh_after_an_answer(ann, nurse_a):
+    enrolment = enrolled_invitations(ann, ["expired", "expired", "completed"])
+    now = timezone.now()
+    assert check_non_response(now) == []  # answered since
+    miss_another(enrolment, now + timedelta(days=14))
+    assert check_non_response(now + timedelta(days=14)) == []  # one miss since the answer
+    miss_another(enrolment, now + timedelta(days=21))
+    assert [a.detail for a in check_non_response(now + timedelta(days=21))] == [
+        "2 questionnaires in a row not answered"]
 
 
 def test_the_task_runs_the_check(ann):

@@ -15,8 +15,14 @@ Kinds and their parameters (every parameter is validated by :func:`parse_rule`, 
     or ``"all"``, optional ``max_days_since_treatment`` (fire only within that many days after the last
     radiotherapy fraction or procedure; e.g. fever after treatment).
 ``baseline_change``
-    ``item`` and ``increase``: current value minus the patient's own baseline (their first answer to the
-    same item of the same instrument) is at least ``increase``. No baseline: no finding.
+    ``item`` and ``increase``: current value minus the patient's own baseline is at least ``increase``. The
+    baseline is the pre-treatment time point (clinical reference §1.2): the first answer to the same item of
+    the same instrument in the follow-up of the course the response belongs to, never an answer from an
+    earlier course; a relative's answers are compared with the first answer a relative gave in that
+    follow-up (in the shipped protocols that is week 2, after treatment, so for relatives it is their own
+    first report rather than a pre-treatment value). The caller gathers it (``triage.services``); no
+    baseline (no earlier answer in that follow-up, or no course or enrolment to place the response in): no
+    finding.
 ``restarted``
     ``now`` (conditions that must all hold in the current answers) and ``before`` (conditions of which any
     held in the patient's previous response to the same instrument): e.g. bleeding again after it had
@@ -24,9 +30,14 @@ Kinds and their parameters (every parameter is validated by :func:`parse_rule`, 
 ``pain_flare``
     Pain flare from the daily diary by :func:`palliro.core.pain.detect_flare` (Chow 2005; Hird 2009;
     clinical reference §1.4). Parameters: ``pain_increase`` (2), ``omed_increase_fraction`` (0.25),
-    ``consecutive_days`` (1), ``follow_up_days`` (10). Fires when the latest diary day meets the flare
-    criteria inside the window; the return to baseline that *confirms* a flare in research use lies in the
-    future at that moment, so it cannot be required for an alert (documented choice, [U]).
+    ``consecutive_days`` (1), ``follow_up_days`` (10) and ``alert_without_return`` (true). With
+    ``alert_without_return`` true (the default) the rule fires when the latest diary day meets the flare
+    criteria inside the window: the return to baseline that *confirms* a flare, and tells it from
+    progression, lies in the future at that moment, so an alert cannot wait for it. That is a choice, not
+    the published definition, so each such finding carries the [U] mark :data:`UNVERIFIED_FLARE_ALERT`.
+    With ``alert_without_return`` false the rule fires only on a confirmed flare, on the diary day that
+    shows the return to baseline (afterwards, so for information rather than action). Findings also carry
+    the [U] marks of :func:`detect_flare` (a baseline OMED of 0) and of the diary (``DiaryContext.unverified``).
 ``non_response``
     ``missed`` (2): that many consecutive questionnaires expired unanswered. Evaluated by the periodic
     non-response check, not on submission.
@@ -44,7 +55,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from palliro.core.errors import PalliroValueError, require_int, require_number, require_positive
+from palliro.core.errors import PalliroValueError, require_bool, require_int, require_number, require_positive
 from palliro.core.pain import DiaryEntry, FlareParameters, detect_flare
 
 __all__ = [
@@ -77,8 +88,9 @@ _OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt
         "!=": operator.ne}
 
 UNVERIFIED_FLARE_ALERT = (
-    "flare_alert_without_return: an alert cannot wait for the return to baseline that confirms a flare; "
-    "it fires on the first qualifying diary day [U]"
+    "alert_without_return (rule parameter, default true): the alert fires on a diary day that meets the flare "
+    "criteria, before the return to baseline that confirms a flare and tells it from progression could be "
+    "seen [U]"
 )
 
 
@@ -123,7 +135,9 @@ class DiaryContext:
     """The daily pain diary around a radiotherapy course, days counted from the first fraction (day 0).
 
     ``entries`` hold worst pain and daily OMED per day (OMED None when unknown); ``baseline_pain`` and
-    ``baseline_omed`` are the values before treatment; ``today`` is the day of the current diary entry.
+    ``baseline_omed`` are the values before treatment; ``today`` is the day of the current diary entry;
+    ``unverified`` lists the [U] choices the caller made in gathering the diary (e.g. no analgesic record
+    counted as 0 mg/day), which a finding from it carries.
     """
 
     baseline_pain: float
@@ -132,6 +146,7 @@ class DiaryContext:
     first_rt_day: int
     last_rt_day: int
     today: int
+    unverified: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -142,7 +157,8 @@ class RuleContext:
         instrument: code of the instrument just answered ("" for a non-response check).
         respondent: ``patient``, ``proxy`` or ``staff``.
         values: numeric value of each answered item of the current response, keyed by linkId.
-        baseline: the patient's first earlier value of each item of the same instrument.
+        baseline: the first earlier value of each item of the same instrument in the current course's
+            follow-up (a relative's first, for a relative's answers); see ``baseline_change``.
         previous: the values of the patient's previous response to the same instrument.
         diary: the diary series, when the current response is a diary entry during a course.
         consecutive_missed: questionnaires missed in a row (None when not checked).
@@ -240,13 +256,15 @@ def _restarted(params: Mapping) -> dict:
 
 
 def _pain_flare(params: Mapping) -> dict:
-    allowed = {"pain_increase", "omed_increase_fraction", "consecutive_days", "follow_up_days"}
-    _check_keys(params, allowed, set())
+    shared = {"pain_increase", "omed_increase_fraction", "consecutive_days", "follow_up_days"}
+    _check_keys(params, shared | {"alert_without_return"}, set())
+    without_return = require_bool(params.get("alert_without_return", True), "parameters.alert_without_return")
     try:
-        flare = FlareParameters(**{k: params[k] for k in allowed if k in params}, require_return_to_baseline=False)
+        flare = FlareParameters(**{k: params[k] for k in shared if k in params},
+                                require_return_to_baseline=not without_return)
     except PalliroValueError as exc:
         raise PalliroValueError(str(exc).split(": ", 1)[-1], field=f"parameters.{exc.field}") from None
-    return {"flare": flare}
+    return {"flare": flare, "alert_without_return": without_return}
 
 
 def _non_response(params: Mapping) -> dict:
@@ -371,14 +389,23 @@ def _eval_pain_flare(rule: Rule, ctx: RuleContext) -> Finding | None:
         diary.baseline_pain, diary.baseline_omed, diary.entries,
         first_rt_day=diary.first_rt_day, last_rt_day=diary.last_rt_day, params=rule.parameters["flare"],
     )
-    if result.first_day is None or diary.today not in result.criteria_days:
-        return None
+    unverified = (*result.unverified, *diary.unverified)
+    if rule.parameters["alert_without_return"]:
+        if result.first_day is None or diary.today not in result.criteria_days:
+            return None
+        since = f"criteria met since day {result.first_day}"
+        unverified = (UNVERIFIED_FLARE_ALERT, *unverified)
+    else:
+        if not result.flare or result.return_day != diary.today:
+            return None
+        since = (f"flare confirmed: criteria met from day {result.first_day} to day {result.last_day}, "
+                 f"back to baseline on day {result.return_day}")
     today = next(e for e in diary.entries if e.day == diary.today)
     omed = "unknown" if today.omed is None else f"{today.omed:g} mg/day"
     detail = (f"day {diary.today} after the first fraction: worst pain {today.worst_pain:g} "
               f"(baseline {diary.baseline_pain:g}), oral morphine equivalent {omed} "
-              f"(baseline {diary.baseline_omed:g}); criteria met since day {result.first_day}")
-    return _fire(rule, detail, (UNVERIFIED_FLARE_ALERT, *result.unverified))
+              f"(baseline {diary.baseline_omed:g}); {since}")
+    return _fire(rule, detail, tuple(dict.fromkeys(unverified)))
 
 
 def _eval_non_response(rule: Rule, ctx: RuleContext) -> Finding | None:

@@ -30,5 +30,7 @@ class AlertAdmin(admin.ModelAdmin):
     list_filter = ("severity", "state", "outcome")
     list_select_related = ("rule",)
     raw_id_fields = ("patient", "response", "assignee", "acknowledged_by", "resolved_by")
-    readonly_fields = ("created", "acknowledged_at", "resolved_at", "repeat_count", "last_fired", "notified_at")
+    readonly_fields = (
+        "created", "acknowledged_at", "resolved_at", "repeat_count", "last_fired", "notified_at", "unverified",
+    )
     inlines = [AlertNoteInline]

@@ -1,7 +1,17 @@
 """Alert rules (data, editable by admins), alerts raised by them, and notes on alerts.
 
-Only one alert per patient and rule may be open at a time: a partial unique constraint enforces it, so a
-second submission with the same red flag adds to the open alert's evidence instead of paging twice.
+When a rule fires again for a patient who already has an alert from it that is not resolved
+(``triage.services.store_findings`` decides, the rule is documented there):
+
+- an urgent finding adds to that alert only while nobody has acknowledged it (the team was paged and has not
+  yet looked); once it is acknowledged, a new urgent finding opens a new alert and pages the team again, so
+  an emergency never disappears into an alert someone has already dealt with;
+- an attention or information finding adds to the alert while it is open or acknowledged: those are worked
+  at the team's pace, and the repeat shows on the worklist (+N) and in the alert's details.
+
+A repeat is never silent: it counts in ``repeat_count``, moves ``last_fired``, appends what it found to
+``detail`` and adds its [U] marks to ``unverified``. At most one *unacknowledged* alert per patient and rule
+exists at a time: a partial unique constraint enforces it, so two submissions at once cannot page twice.
 """
 
 from django.conf import settings
@@ -99,7 +109,11 @@ class Alert(models.Model):
     severity = models.CharField(max_length=10, choices=Severity.choices)
     priority = models.PositiveSmallIntegerField(help_text="0 urgent, 1 attention, 2 information: sorts the worklist.")
     reason = models.TextField()
-    detail = models.TextField(blank=True)
+    detail = models.TextField(blank=True, help_text="What the finding was, then one line per repeat.")
+    unverified = models.JSONField(
+        default=list, blank=True,
+        help_text="[U] marks of the findings: choices not checked against the primary source, shown as unverified.",
+    )
     advice = models.TextField(blank=True)
     state = models.CharField(max_length=12, choices=AlertState.choices, default=AlertState.OPEN)
     assignee = models.ForeignKey(
@@ -113,7 +127,9 @@ class Alert(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
     outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
-    repeat_count = models.PositiveIntegerField(default=0, help_text="Further firings while the alert was open.")
+    repeat_count = models.PositiveIntegerField(
+        default=0, help_text="Further firings added to this alert while it was not resolved."
+    )
     last_fired = models.DateTimeField(null=True, blank=True)
     notified_at = models.DateTimeField(null=True, blank=True, help_text="When the team was emailed.")
 
@@ -121,8 +137,8 @@ class Alert(models.Model):
         ordering = ["priority", "created", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["patient", "rule"], condition=Q(state__in=["open", "acknowledged"]),
-                name="one_open_alert_per_patient_and_rule",
+                fields=["patient", "rule"], condition=Q(state="open"),
+                name="one_unacknowledged_alert_per_patient_and_rule",
             ),
             models.CheckConstraint(
                 condition=~Q(state="resolved") | ~Q(outcome=""), name="resolved_alert_has_outcome",

@@ -5,30 +5,40 @@ response and its alerts are stored together or not at all. The team is emailed a
 only after that transaction commits.
 """
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import DateField, Max, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
+from palliro.accounts.models import Site
 from palliro.clinic.models import AnalgesicRecord, Patient, Procedure, RTCourse
 from palliro.core.pain import DiaryEntry
-from palliro.core.rules import DiaryContext, Finding, RuleContext, evaluate
+from palliro.core.rules import DiaryContext, Finding, RuleContext, Severity, evaluate
 from palliro.followup.models import (
     Enrolment,
     Invitation,
     InvitationState,
     Observation,
+    Respondent,
     Response,
     ResponseStatus,
 )
-from palliro.followup.rowsql import fields_of
+from palliro.followup.rowsql import fields_of, prep, row_instance
 from palliro.triage.models import OPEN_STATES, SEVERITY_RANK, Alert, AlertNote, AlertState, Outcome
 from palliro.triage.rules_io import rules_in_force
 
 DIARY_PAIN_ITEM = "diary-pain-worst"
 BASELINE_PAIN_CODES = ("palliro-general/pain-worst", "palliro-bone/pain-worst")
+#: Answers given up to this many days before a course's first fraction are its pre-treatment answers (the
+#: pain flare's baseline pain, and the baseline of a course whose enrolment came after its first fraction).
+PRE_TREATMENT_DAYS = 14
+UNVERIFIED_NO_ANALGESIC = (
+    "no_analgesic_record: no analgesic recorded before the first fraction, so the baseline oral morphine "
+    "equivalent is counted as 0 mg/day [U]"
+)
 
 
 class ActionError(ValueError):
@@ -56,25 +66,134 @@ def _current_values(response: Response, instrument_code: str) -> dict[str, float
     return {code[len(prefix):]: value for code, value in stored.items() if code.startswith(prefix)}
 
 
+def site_zone(response: Response) -> ZoneInfo:
+    """The time zone of the patient's site (days, such as "today" or a course's first fraction, are the site's).
+
+    Read once per response and kept on it; the server's zone if the site names no zone Python knows.
+    """
+    zone = getattr(response, "_site_zone", None)
+    if zone is None:
+        patient = response.patient if Response.patient.is_cached(response) else None
+        if patient is not None and Patient.site.is_cached(patient):
+            name = patient.site.timezone
+        else:
+            name = Site.objects.filter(patients=response.patient_id).values_list("timezone", flat=True).first()
+        zone = _zone(name)
+        response._site_zone = zone
+    return zone
+
+
+def _zone(name: str | None):
+    try:
+        return ZoneInfo(name) if name else timezone.get_current_timezone()
+    except (ZoneInfoNotFoundError, ValueError):
+        return timezone.get_current_timezone()
+
+
+def _day_start(day: date, zone) -> datetime:
+    return datetime.combine(day, time.min, zone)
+
+
+def _enrolment_start(enrolled_at: datetime, first_fraction: date | None, zone) -> datetime:
+    """Where the follow-up of an enrolment begins: the day of enrolment (the shipped protocols' baseline step
+    is due then), or, for a patient enrolled after the course's first fraction, ``PRE_TREATMENT_DAYS`` before
+    that fraction, so that an answer given before treatment is still the baseline."""
+    enrolled_on = timezone.localdate(enrolled_at, zone)
+    if first_fraction is not None and enrolled_on > first_fraction:
+        return _day_start(first_fraction - timedelta(days=PRE_TREATMENT_DAYS), zone)
+    return _day_start(enrolled_on, zone)
+
+
+def follow_up_start(response: Response) -> datetime | None:
+    """When the follow-up of the course ``response`` belongs to began; None when it belongs to none.
+
+    The course is the invitation's enrolment (with its RT course). An answer outside any enrolment (a staff
+    interview, a relative's extra invitation) belongs to the patient's latest enrolment made before it, unless
+    an RT course not in that enrolment began later (up to ``PRE_TREATMENT_DAYS`` after the answer): then it
+    belongs to that course, whose follow-up begins ``PRE_TREATMENT_DAYS`` before its first fraction.
+    One primary-key lookup for an invited answer, which also reads the site's time zone (plain SQL: it runs
+    inside the submission).
+    """
+    if response.invitation_id:
+        connection = connections[router.db_for_read(Observation)]
+        qn = connection.ops.quote_name
+        inv_pk, inv_enrolment, inv_patient = (
+            qn(f.column) for f in fields_of(Invitation, ("id", "enrolment", "patient"))
+        )
+        enr_pk, enr_course, enrolled_at = (qn(f.column) for f in fields_of(Enrolment, ("id", "course", "enrolled_at")))
+        course_pk, first_fraction = (qn(f.column) for f in fields_of(RTCourse, ("id", "first_fraction_date")))
+        patient_pk, patient_site = (qn(f.column) for f in fields_of(Patient, ("id", "site")))
+        site_pk, site_zone_name = (qn(f.column) for f in fields_of(Site, ("id", "timezone")))
+        sql = (
+            f"SELECT e.{enrolled_at}, c.{first_fraction}, s.{site_zone_name} FROM {qn(Invitation._meta.db_table)} i "
+            f"JOIN {qn(Patient._meta.db_table)} p ON p.{patient_pk} = i.{inv_patient} "
+            f"JOIN {qn(Site._meta.db_table)} s ON s.{site_pk} = p.{patient_site} "
+            f"LEFT JOIN {qn(Enrolment._meta.db_table)} e ON e.{enr_pk} = i.{inv_enrolment} "
+            f"LEFT JOIN {qn(RTCourse._meta.db_table)} c ON c.{course_pk} = e.{enr_course} WHERE i.{inv_pk} = %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [response.invitation_id])
+            found = cursor.fetchone()
+        if found is not None:
+            if getattr(response, "_site_zone", None) is None:
+                response._site_zone = _zone(found[2])
+            if found[0] is not None:
+                enrolled = row_instance(Enrolment, ("enrolled_at",), found[:1], connection).enrolled_at
+                first = row_instance(RTCourse, ("first_fraction_date",), found[1:2], connection).first_fraction_date
+                return _enrolment_start(enrolled, first, site_zone(response))
+    # Not invited through an enrolment: rare (staff interviews, extra relative links), so plain ORM.
+    zone = site_zone(response)
+    answered = response.submitted_at or timezone.now()
+    enrolment = (
+        Enrolment.objects.filter(patient_id=response.patient_id, enrolled_at__lte=answered)
+        .order_by("-enrolled_at", "-id").values_list("enrolled_at", "course_id", "course__first_fraction_date")
+        .first()
+    )
+    course = (
+        RTCourse.objects.filter(
+            patient_id=response.patient_id,
+            first_fraction_date__lte=timezone.localdate(answered, zone) + timedelta(days=PRE_TREATMENT_DAYS),
+        )
+        .order_by("-first_fraction_date", "-id").values_list("pk", "first_fraction_date").first()
+    )
+    from_enrolment = None if enrolment is None else _enrolment_start(enrolment[0], enrolment[2], zone)
+    from_course = None if course is None else _day_start(course[1] - timedelta(days=PRE_TREATMENT_DAYS), zone)
+    if from_course is not None and (
+        from_enrolment is None or (course[0] != enrolment[1] and from_course > from_enrolment)
+    ):
+        return from_course
+    return from_enrolment
+
+
 def _baseline(response: Response, items: set[str]) -> dict[str, float]:
-    """The patient's first recorded value of each item: one indexed lookup per item, whatever the history.
+    """The first value of each item in the current course's follow-up (:func:`follow_up_start`): the
+    pre-treatment time point (clinical reference §1.2), never an answer from an earlier course. A relative's
+    answers are compared with a relative's first answer, anyone else's with the first answer not given by a
+    relative. One indexed lookup per item, whatever the history; no baseline outside any course.
 
     Plain SQL because it runs inside every submission that answers such an item (see followup/rowsql.py).
     """
+    if not items:
+        return {}
+    start = follow_up_start(response)
+    if start is None:
+        return {}
     code = response.instrument.code
     connection = connections[router.db_for_read(Observation)]
     qn = connection.ops.quote_name
-    value, patient, obs_code, answered_in, at, pk = (
-        qn(f.column) for f in fields_of(Observation, ("value", "patient", "code", "response", "observed_at", "id"))
-    )
+    fields = fields_of(Observation, ("value", "patient", "code", "response", "observed_at", "id", "respondent"))
+    value, patient, obs_code, answered_in, at, pk, respondent = (qn(f.column) for f in fields)
+    by_proxy = response.respondent == Respondent.PROXY
     sql = (
         f"SELECT {value} FROM {qn(Observation._meta.db_table)} WHERE {patient} = %s AND {obs_code} = %s "
-        f"AND {answered_in} <> %s ORDER BY {at}, {pk} LIMIT 1"
+        f"AND {answered_in} <> %s AND {at} >= %s AND {respondent} {'=' if by_proxy else '<>'} %s "
+        f"ORDER BY {at}, {pk} LIMIT 1"
     )
+    since = prep(fields[4:5], [start], connection)[0]
     baseline: dict[str, float] = {}
     with connection.cursor() as cursor:
         for item in sorted(items):
-            cursor.execute(sql, [response.patient_id, f"{code}/{item}", response.pk])
+            cursor.execute(sql, [response.patient_id, f"{code}/{item}", response.pk, since, Respondent.PROXY.value])
             first = cursor.fetchone()
             if first is not None:
                 baseline[item] = first[0]
@@ -125,8 +244,8 @@ def _diary(response: Response, today: date) -> DiaryContext | None:
     start = course.first_fraction_date
     end = course.last_fraction_date or today
     code = f"{response.instrument.code}/{DIARY_PAIN_ITEM}"
-    tz = timezone.get_current_timezone()
-    window_from = datetime.combine(start - timedelta(days=14), datetime.min.time(), tz)
+    tz = site_zone(response)
+    window_from = _day_start(start - timedelta(days=PRE_TREATMENT_DAYS), tz)
     observations = list(
         Observation.objects.filter(
             patient_id=response.patient_id, code__in=(code, *BASELINE_PAIN_CODES), observed_at__gte=window_from,
@@ -144,6 +263,8 @@ def _diary(response: Response, today: date) -> DiaryContext | None:
     baseline_omed = daily_omed(records, table, start - timedelta(days=1))
     if baseline_omed is None:
         return None
+    recorded_before = bool(records) and records[0].recorded_on < start
+    unverified = () if recorded_before else (UNVERIFIED_NO_ANALGESIC,)
     by_day: dict[int, float] = {}
     for obs_code, value, at in observations:
         day = timezone.localdate(at, tz)
@@ -152,7 +273,8 @@ def _diary(response: Response, today: date) -> DiaryContext | None:
     entries = tuple(
         DiaryEntry(d, pain, daily_omed(records, table, start + timedelta(days=d))) for d, pain in sorted(by_day.items())
     )
-    return DiaryContext(baseline_pain, baseline_omed, entries, 0, (end - start).days, (today - start).days)
+    return DiaryContext(baseline_pain, baseline_omed, entries, 0, (end - start).days, (today - start).days,
+                        unverified)
 
 
 def days_since_treatment(patient_id: int, today: date) -> int | None:
@@ -181,9 +303,14 @@ def build_context(response: Response, rules) -> RuleContext:
     code = response.instrument.code
     applicable = [r for r in rules if r.kind != "non_response" and r.applies_to(code)]
     kinds = {r.kind for r in applicable}
-    today = timezone.localdate(response.submitted_at)
     values = _current_values(response, code) if applicable else {}
     baseline_items = {r.parameters["item"] for r in applicable if r.kind == "baseline_change"}
+    needs_treatment = _needs_treatment(applicable, response, values)
+    # "Today" is the site's day (a course's dates are the site's days); only read when a rule needs it.
+    today = (
+        timezone.localdate(response.submitted_at, site_zone(response))
+        if needs_treatment or "pain_flare" in kinds else None
+    )
     return RuleContext(
         instrument=code,
         respondent=response.respondent,
@@ -192,10 +319,7 @@ def build_context(response: Response, rules) -> RuleContext:
         baseline=_baseline(response, baseline_items & values.keys()),
         previous=_previous(response) if "restarted" in kinds else {},
         diary=_diary(response, today) if "pain_flare" in kinds else None,
-        days_since_treatment=(
-            days_since_treatment(response.patient_id, today) if _needs_treatment(applicable, response, values)
-            else None
-        ),
+        days_since_treatment=days_since_treatment(response.patient_id, today) if needs_treatment else None,
     )
 
 
@@ -229,39 +353,84 @@ def _protocol_id(patient_id: int, response: Response | None) -> int | None:
     )
 
 
+@transaction.atomic
 def store_findings(patient_id: int, findings: list[Finding], rows_by_code: dict, *, response=None, now=None) -> list[Alert]:
-    """Open one alert per finding, or count a repeat on the alert already open for that patient and rule."""
+    """Open an alert per finding, or add the finding to the patient's alert from the same rule; returns the
+    alerts opened. The team is emailed about each new urgent alert once the transaction commits.
+
+    Which alert a repeat goes to (see the model's docstring):
+
+    - an urgent finding is added to the rule's alert only while that alert is still unacknowledged; after
+      someone acknowledged it, the finding opens a new alert and pages the team again, because a new
+      emergency (e.g. new incontinence after acknowledged leg weakness) must never be taken as already seen;
+    - an attention or information finding is added to the rule's alert while it is open or acknowledged.
+
+    Either way nothing is lost: a repeat appends what it found to the alert's ``detail`` (with the site's
+    date and time), adds its [U] marks to ``unverified``, counts in ``repeat_count`` and moves ``last_fired``.
+    A resolved alert takes no repeats: the next finding opens a new one.
+    """
     if not findings:
         return []
     now = now or timezone.now()
-    open_alerts = {
-        a.rule_id: a for a in Alert.objects.filter(patient_id=patient_id, state__in=OPEN_STATES,
-                                                   rule_id__in=[rows_by_code[f.rule_code].pk for f in findings])
-    }
+    rule_ids = [rows_by_code[f.rule_code].pk for f in findings]
+    alive = list(
+        Alert.objects.select_for_update()
+        .filter(patient_id=patient_id, state__in=OPEN_STATES, rule_id__in=rule_ids)
+        .order_by("-created", "-id")
+    )
     protocol_id = _protocol_id(patient_id, response)
+    zone = None
     created = []
     for finding in findings:
         row = rows_by_code[finding.rule_code]
-        alert = open_alerts.get(row.pk)
+        alert = _alert_to_repeat(alive, row.pk, finding.severity)
         if alert is None:
             try:
                 with transaction.atomic():
                     alert = Alert.objects.create(
                         patient_id=patient_id, response=response, rule=row, protocol_id=protocol_id,
                         severity=str(finding.severity), priority=SEVERITY_RANK[str(finding.severity)],
-                        reason=finding.reason, detail=finding.detail, advice=finding.advice, created=now,
-                        last_fired=now,
+                        reason=finding.reason, detail=finding.detail, advice=finding.advice,
+                        unverified=list(finding.unverified), created=now, last_fired=now,
                     )
                 created.append(alert)
+                alive.insert(0, alert)
                 continue
             except IntegrityError:
-                # A parallel submission opened it first: count this one as a repeat.
-                alert = Alert.objects.get(patient_id=patient_id, rule=row, state__in=OPEN_STATES)
-        Alert.objects.filter(pk=alert.pk).update(repeat_count=alert.repeat_count + 1, last_fired=now)
+                # A parallel submission opened it first: add this one to it.
+                alert = Alert.objects.select_for_update().get(patient_id=patient_id, rule=row, state=AlertState.OPEN)
+        if zone is None:
+            zone = _patient_zone(patient_id, response)
+        _add_repeat(alert, finding, now, zone)
     urgent = [a.pk for a in created if a.severity == "urgent"]
     if urgent:
         transaction.on_commit(lambda: _notify(urgent))
     return created
+
+
+def _alert_to_repeat(alive: list[Alert], rule_id: int, severity) -> Alert | None:
+    """The not-resolved alert (newest first) a finding of this rule and severity is added to, if any."""
+    mine = [a for a in alive if a.rule_id == rule_id]
+    unacknowledged = next((a for a in mine if a.state == AlertState.OPEN), None)
+    if unacknowledged is not None or Severity(str(severity)) == Severity.URGENT:
+        return unacknowledged
+    return mine[0] if mine else None
+
+
+def _add_repeat(alert: Alert, finding: Finding, now: datetime, zone) -> None:
+    when = timezone.localtime(now, zone).strftime("%Y-%m-%d %H:%M")
+    line = f"Again {when}: {finding.detail}" if finding.detail else f"Again {when}."
+    alert.detail = f"{alert.detail}\n{line}" if alert.detail else line
+    alert.unverified = list(dict.fromkeys([*(alert.unverified or []), *finding.unverified]))
+    alert.repeat_count += 1
+    alert.last_fired = now
+    alert.save(update_fields=["detail", "unverified", "repeat_count", "last_fired"])
+
+
+def _patient_zone(patient_id: int, response: Response | None):
+    if response is not None:
+        return site_zone(response)
+    return _zone(Site.objects.filter(patients=patient_id).values_list("timezone", flat=True).first())
 
 
 def _notify(alert_ids: list[int]) -> None:
@@ -283,16 +452,20 @@ def on_response_completed(sender, response, **kwargs):
     raise_alerts(response)
 
 
-def consecutive_missed(invitations, now: datetime) -> int:
-    """Missed questionnaires in a row, newest first, over invitations sorted newest first."""
-    missed = 0
+def _missed(inv, now: datetime) -> bool:
+    return inv.state == InvitationState.EXPIRED or (
+        inv.state in (InvitationState.SCHEDULED, InvitationState.SENT) and inv.expires_at <= now
+    )
+
+
+def missed_in_a_row(invitations, now: datetime) -> list:
+    """The questionnaires missed in a row, newest first, over invitations sorted newest first."""
+    missed = []
     for inv in invitations:
         if inv.state == InvitationState.COMPLETED:
             break
-        if inv.state == InvitationState.EXPIRED or (
-            inv.state in (InvitationState.SCHEDULED, InvitationState.SENT) and inv.expires_at <= now
-        ):
-            missed += 1
+        if _missed(inv, now):
+            missed.append(inv)
         elif inv.state == InvitationState.CANCELLED:
             continue
         else:
@@ -300,17 +473,27 @@ def consecutive_missed(invitations, now: datetime) -> int:
     return missed
 
 
+def consecutive_missed(invitations, now: datetime) -> int:
+    """Missed questionnaires in a row, newest first, over invitations sorted newest first."""
+    return len(missed_in_a_row(invitations, now))
+
+
 def check_non_response(now: datetime | None = None, lookback_days: int = 120) -> list[Alert]:
-    """Open a non-response alert for each enrolled patient who missed the configured number in a row."""
+    """Raise a non-response rule for each enrolled patient who missed its number of questionnaires in a row,
+    when at least one of those misses is new: missed (its link expired) after that rule last fired for the
+    patient. Misses an earlier alert already reported, whether it is still open, acknowledged or resolved, do
+    not raise it again at the next (hourly) check; a further miss does, as a new alert after a resolved one
+    and otherwise as a repeat (:func:`store_findings`)."""
     now = now or timezone.now()
     in_force = [(row, rule) for row, rule in rules_in_force() if rule.kind == "non_response"]
     if not in_force:
         return []
     rows_by_code = {row.code: row for row, _ in in_force}
     rules = [rule for _, rule in in_force]
+    since = now - timedelta(days=lookback_days)
     invitations = (
         Invitation.objects.filter(
-            enrolment__active=True, due_at__lte=now, due_at__gte=now - timedelta(days=lookback_days),
+            enrolment__active=True, due_at__lte=now, due_at__gte=since,
             patient__vital_status="alive",
         )
         .order_by("patient_id", "-due_at", "-id")
@@ -319,14 +502,31 @@ def check_non_response(now: datetime | None = None, lookback_days: int = 120) ->
     by_patient: dict[int, list] = {}
     for inv in invitations.iterator(chunk_size=2000):
         by_patient.setdefault(inv.patient_id, []).append(inv)
+    # When each rule last fired for each patient: misses up to then are already reported. A miss counted
+    # here is due within the lookback, so an alert last fired before it cannot have reported that miss.
+    reported = dict(
+        ((patient_id, rule_id), fired)
+        for patient_id, rule_id, fired in Alert.objects.filter(rule__in=[row.pk for row, _ in in_force])
+        .annotate(fired=Coalesce("last_fired", "created")).filter(fired__gte=since).order_by()
+        .values("patient_id", "rule_id").annotate(latest=Max("fired")).values_list("patient_id", "rule_id", "latest")
+    )
     created = []
     with transaction.atomic():
         for patient_id, rows in by_patient.items():
-            missed = consecutive_missed(rows, now)
-            if missed:
-                findings = evaluate(rules, RuleContext(consecutive_missed=missed))
+            missed = missed_in_a_row(rows, now)
+            if not missed:
+                continue
+            findings = [
+                f for f in evaluate(rules, RuleContext(consecutive_missed=len(missed)))
+                if _has_new_miss(missed, reported.get((patient_id, rows_by_code[f.rule_code].pk)))
+            ]
+            if findings:
                 created += store_findings(patient_id, findings, rows_by_code, now=now)
     return created
+
+
+def _has_new_miss(missed, reported_until: datetime | None) -> bool:
+    return reported_until is None or any(inv.expires_at > reported_until for inv in missed)
 
 
 # --- worklist actions ------------------------------------------------------------------------------
