@@ -1,11 +1,14 @@
 """Enrol the demo department's recently treated patients, so the demo has questionnaires waiting."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from palliro.clinic.models import RTCourse
+from django.utils import timezone
+
+from palliro.clinic.models import Patient, RTCourse
 from palliro.followup.models import Invitation, InvitationState
 from palliro.followup.protocols import protocol_for_indication
 from palliro.followup.scheduling import EnrolmentError, enrol
+from palliro.instruments.models import Instrument
 
 
 def enrol_recent_courses(anchor: date, days: int = 45) -> int:
@@ -27,10 +30,26 @@ def enrol_recent_courses(anchor: date, days: int = 45) -> int:
     return enrolled
 
 
-def sample_open_invitation() -> Invitation | None:
-    """An invitation a visitor can open right now, to try the patient's side of the demo."""
-    return (
-        Invitation.objects.filter(state__in=[InvitationState.SCHEDULED, InvitationState.SENT], respondent="patient",
-                                  instrument__code="palliro-general")
-        .select_related("patient").order_by("due_at").first()
+def sample_open_invitation(now: datetime | None = None) -> Invitation | None:
+    """An invitation a visitor can open right now, to try the patient's side of the demo.
+
+    The earliest one open now; in a small or quiet department there may be none, and then one is sent, as
+    staff would send a questionnaire, to a living patient in follow-up (None only without such a patient).
+    """
+    now = now or timezone.now()
+    candidates = Invitation.objects.filter(respondent="patient", instrument__code="palliro-general",
+                                           patient__vital_status="alive")
+    open_now = (candidates.filter(state__in=[InvitationState.SCHEDULED, InvitationState.SENT], due_at__lte=now,
+                                  expires_at__gt=now)
+                .select_related("patient").order_by("due_at").first())
+    if open_now is not None:
+        return open_now
+    patient = Patient.objects.filter(vital_status="alive", followup_consent=True,
+                                     followup_stopped_on__isnull=True).order_by("pk").first()
+    instrument = Instrument.objects.filter(code="palliro-general").order_by("-version").first()
+    if patient is None or instrument is None:
+        return None
+    return Invitation.objects.create(
+        patient=patient, respondent="patient", instrument=instrument, step_label="demo",
+        due_at=now, expires_at=now + timedelta(days=3), state=InvitationState.SENT, sent_at=now,
     )
