@@ -22,6 +22,8 @@ def test_it_shows_the_alert_with_the_patients_phone(login, nurse_a, alert):
     body = page.content.decode()
     assert "suspected spinal cord compression" in body and "+31 6 1234 5678" in body
     assert AuditEvent.objects.filter(action="triage_alert", patient=alert.patient).exists()
+    # What the patient was shown is stated as it is: the rule's advice text is staff-facing.
+    assert "The rule's advice for the patient" in body and '"Call your care team now"' in body
 
 
 def test_it_acknowledges_and_records_the_time_to_acknowledge(login, nurse_a, alert):
