@@ -6,10 +6,12 @@ reference paths (:func:`qol_frame`, the raw branch of :func:`proxy_pairs`) on ev
 """
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 import pytest
+from django.utils import timezone
 
 from palliro.clinic.models import RTCourse
 from palliro.followup.models import Invitation, Observation, Response
@@ -123,12 +125,14 @@ def answers(site_a):
 
 
 def _raw(ids) -> EndpointData:
-    """Every stored answer of the patients as the raw rows the reference paths read."""
+    """Every stored answer of the patients as the raw rows the reference paths read, each on its calendar day in
+    its site's zone as the rest of Palliro counts days (``timezone.localdate`` with the site's ZoneInfo, per row)."""
     rows = Observation.objects.filter(patient_id__in=ids).values_list(
-        "patient_id", "code", "value", "respondent", "response__invitation__step_label", "observed_at")
-    obs = pd.DataFrame.from_records(list(rows), columns=["patient_id", "code", "value", "respondent", "step_label",
-                                                         "day"])
-    obs["day"] = pd.to_datetime(obs["day"], utc=True).dt.tz_convert(None).dt.normalize()
+        "patient_id", "code", "value", "respondent", "response__invitation__step_label", "observed_at",
+        "patient__site__timezone")
+    rows = [(*r[:5], pd.Timestamp(timezone.localdate(r[5], ZoneInfo(r[6])))) for r in rows]
+    obs = pd.DataFrame.from_records(rows, columns=["patient_id", "code", "value", "respondent", "step_label", "day"])
+    obs["day"] = obs["day"].astype("datetime64[ns]")
     for col in ("code", "respondent", "step_label"):
         obs[col] = obs[col].astype("category")
     empty = pd.DataFrame(columns=["patient_id", "day", "mg"])

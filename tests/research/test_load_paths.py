@@ -64,9 +64,12 @@ def test_proxy_self_join_keeps_the_last_answers_of_the_day(site_a):
                 _store(p, proxy, "proxy", _at(day, 12 + k, int(rng.integers(0, 2))), {
                     "palliro-general-proxy/mood": float(rng.integers(0, 11)),
                     "palliro-general-proxy/pain-worst": float(rng.integers(0, 11))})
-        # Just before and just after midnight UTC: different days.
-        _store(p, general, "patient", _at(5, 23, 59), {"palliro-general/mood": 4.0})
-        _store(p, proxy, "proxy", _at(6, 0, 1), {"palliro-general-proxy/mood": 5.0})
+        # Just before and just after midnight in Amsterdam (UTC+1 in March): different days; and just after
+        # midnight UTC, the same Amsterdam day as the evening before it.
+        _store(p, general, "patient", _at(5, 22, 59), {"palliro-general/mood": 4.0})
+        _store(p, proxy, "proxy", _at(5, 23, 1), {"palliro-general-proxy/mood": 5.0})
+        _store(p, general, "patient", _at(7, 23, 30), {"palliro-general/mood": 6.0})
+        _store(p, proxy, "proxy", _at(8, 0, 10), {"palliro-general-proxy/mood": 7.0})
     ids = list(RTCourse.objects.values_list("patient_id", flat=True))
     want = proxy_pairs(_raw(ids))
     assert len(want) >= 20
@@ -136,16 +139,29 @@ def test_frame_by_patients_does_not_depend_on_the_row_order(site_a, make_cohort)
             pd.testing.assert_frame_equal(got.frame, want.frame, check_exact=True)
 
 
-def test_days_from_text_dates_and_aware_datetimes_agree():
-    from palliro.research.endpoints import _day
+def test_local_days_equal_zoneinfo_per_answer_across_dst_changes():
+    from zoneinfo import ZoneInfo
+
+    from palliro.research.localday import SiteClock, days_in_zone
 
     rng = np.random.default_rng(4)
-    moments = [datetime(2024, 1, 1, tzinfo=UTC) + timedelta(minutes=int(m)) for m in rng.integers(0, 90 * 1440, 500)]
-    want = _day(pd.Series(moments, dtype=object))
-    for values in ([m.date() for m in moments], [m.strftime("%Y-%m-%d") for m in moments]):
-        got = _day(pd.Series(values, dtype=object))
-        pd.testing.assert_series_equal(got, want, check_exact=True)
-    assert str(want.dtype) == "datetime64[ns]" and (want == want.dt.normalize()).all()
+    # Two years of instants (both DST changes of each year), many of them within minutes of a local midnight.
+    seconds = 1_704_067_200 + rng.integers(0, 2 * 365 * 86_400, 3000)
+    seconds[::3] = (seconds[::3] // 3600) * 3600 + rng.integers(-120, 120, len(seconds[::3]))
+    for zone in ("Europe/Amsterdam", "America/Curacao", "Australia/Lord_Howe", "Pacific/Chatham", "UTC"):
+        want = [np.datetime64(datetime.fromtimestamp(int(s), UTC).astimezone(ZoneInfo(zone)).date(), "ns")
+                for s in seconds]
+        assert (days_in_zone(seconds, zone) == np.array(want)).all(), zone
+    # Per patient: each in its site's zone.
+    patients = rng.integers(1, 6, len(seconds))
+    clock = SiteClock(lambda: (np.arange(1, 6), np.array([10, 10, 20, 30, 20])),
+                      {10: "Europe/Amsterdam", 20: "America/Curacao", 30: "Asia/Kathmandu"})
+    zone_of = {1: "Europe/Amsterdam", 2: "Europe/Amsterdam", 3: "America/Curacao", 4: "Asia/Kathmandu",
+               5: "America/Curacao"}
+    want = [np.datetime64(datetime.fromtimestamp(int(s), UTC).astimezone(ZoneInfo(zone_of[int(p)])).date(), "ns")
+            for p, s in zip(patients, seconds, strict=True)]
+    got = clock.days(patients, seconds)
+    assert got.dtype == np.dtype("datetime64[ns]") and (got == np.array(want)).all()
 
 
 def _row(course_id, patient_id, first, sites='["bone"]'):

@@ -32,18 +32,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 from django.db import connection
 from django.db.models import Exists, Min, OuterRef, Q, TextField
-from django.db.models.functions import Cast, Substr, TruncDate
+from django.db.models.functions import Cast
 
 from palliro.clinic import choices
 from palliro.clinic.models import Episode, RTCourse
 from palliro.followup.models import Enrolment
+from palliro.research.localday import EpochSeconds
 
 VISIT_FIELDS: tuple[str, ...] = ("consultation_date", "simulation_date", "first_fraction_date")
 SAME_DAY_RULE = "consultation date equals first fraction date"
@@ -261,23 +261,18 @@ def build_frame(rows: list[tuple] | pd.DataFrame, episodes: list[tuple], unit: s
 
 
 def fetch_rows(
-    queryset, fields: tuple[str, ...], as_text: tuple[str, ...] = (), as_day: tuple[str, ...] = ()
+    queryset, fields: tuple[str, ...], as_text: tuple[str, ...] = (), as_epoch: tuple[str, ...] = ()
 ) -> list[tuple]:
     """Raw rows of an ORM-built query: Django's per-row converters cost seconds at a million rows, while
     pandas converts whole columns at once.
 
-    On SQLite the ``as_text`` date/time fields are read as their stored text and the ``as_day`` datetime
-    fields as the date part of it (stored in UTC): the driver would otherwise parse each value in Python
-    (the declared type triggers a converter even on a raw cursor). Other databases return ``as_text``
-    fields as is and ``as_day`` fields as the UTC date (a ``date``).
+    On SQLite the ``as_text`` date/time fields are read as their stored text: the driver would otherwise parse
+    each value in Python (the declared type triggers a converter even on a raw cursor); other databases return
+    them as is. ``as_epoch`` datetime fields come as whole seconds since 1970 (UTC) on every database
+    (:class:`~palliro.research.localday.EpochSeconds`): a plain integer, from which the local day is derived.
     """
-    if (as_text or as_day) and connection.vendor == "sqlite":
-        exprs = {f: Cast(f, TextField()) for f in as_text} | {f: Substr(Cast(f, TextField()), 1, 10) for f in as_day}
-    elif as_day:
-        # The UTC day as a date: the driver builds a time-zone aware datetime per row much more slowly.
-        exprs = {f: TruncDate(f, tzinfo=UTC) for f in as_day}
-    else:
-        exprs = {}
+    exprs = {f: Cast(f, TextField()) for f in as_text} if as_text and connection.vendor == "sqlite" else {}
+    exprs |= {f: EpochSeconds(f) for f in as_epoch}
     if exprs:
         names = {f: f"_raw_{i}" for i, f in enumerate(exprs)}
         queryset = queryset.annotate(**{names[f]: expr for f, expr in exprs.items()})

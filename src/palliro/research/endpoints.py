@@ -5,6 +5,9 @@ then computed in pandas / :mod:`palliro.core` / :mod:`palliro.stats`.
 
 Rules (named parameters with documented defaults; none is a published definition unless cited):
 
+* Day of an answer: its calendar date in the time zone of the patient's site (``Site.timezone``), as
+  scheduling, the patient pages and triage count days (:mod:`palliro.research.localday`): DST-correct, so an
+  answer at 00:30 in Amsterdam belongs to that Amsterdam day, not to the UTC day before.
 * :data:`PAIN_CODES` — worst-pain items used for response (0–10 scale).
 * Baseline: the patient's latest worst-pain answer in the :data:`BASELINE_DAYS` days up to and including
   the first fraction.
@@ -17,7 +20,8 @@ Rules (named parameters with documented defaults; none is a published definition
 * Flare: diary worst pain (``palliro-pain-diary/diary-pain-worst``) by day from the first fraction with
   the OMED rule per day, through :func:`palliro.core.pain.detect_flare`.
 * Proxy agreement: a patient answer and a proxy answer to the same item (``<instrument>/<item>`` and
-  ``<instrument>-proxy/<item>``) for the same patient on the same calendar day.
+  ``<instrument>-proxy/<item>``) for the same patient on the same (local) day; of several answers that day
+  the last own answer and the last proxy answer count.
 
 Loading (:func:`load_endpoint_data`) moves as little as possible out of the database: the raw answers
 only for the pain and diary codes, QoL answers as per-cell sums (count, sum, sum of squares per patient,
@@ -30,7 +34,6 @@ from __future__ import annotations
 import contextlib
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 
 import numpy as np
 import pandas as pd
@@ -47,20 +50,19 @@ from django.db.models import (
     Q,
     QuerySet,
     Sum,
-    TextField,
     Value,
     When,
 )
-from django.db.models.functions import Cast, Substr, TruncDate
 from django.utils import timezone
 
 from palliro.accounts.models import Site
 from palliro.clinic.analgesia import record_omed
-from palliro.clinic.models import AnalgesicRecord
+from palliro.clinic.models import AnalgesicRecord, Patient
 from palliro.core.pain import FlareParameters, ICEParameters, classify_response, detect_flare
 from palliro.followup.models import Invitation, InvitationState, Observation, Response
 from palliro.research.cohort import fetch_rows as _fetch
 from palliro.research.cohort import per_patient
+from palliro.research.localday import MAX_DAY_SECONDS, EpochSeconds, SiteClock, epoch_seconds_sql
 
 PAIN_CODES: tuple[str, ...] = ("palliro-general/pain-worst",)
 DIARY_CODE = "palliro-pain-diary/diary-pain-worst"
@@ -102,7 +104,7 @@ class EndpointData:
     derived from them when ``qol``/``proxy`` are None.
     """
 
-    observations: pd.DataFrame  # patient_id, code, value, respondent, step_label, day (date)
+    observations: pd.DataFrame  # patient_id, code, value, respondent, step_label, day (local day, midnight)
     omed: pd.DataFrame  # patient_id, day (date), mg (float or NaN); loaded: patients with an observation only
     invitations: pd.DataFrame  # patient_id, step_label, state, due
     qol: pd.DataFrame | None = None  # QOL_COLUMNS: count, mean, Σ(x − mean)² per patient, code and time point
@@ -118,18 +120,6 @@ class EndpointData:
 def _utc_naive(values: pd.Series) -> pd.Series:
     # SQLite returns UTC text (with or without microseconds), PostgreSQL aware datetimes.
     return pd.to_datetime(values, utc=True, format="ISO8601").dt.tz_convert(None)
-
-
-def _day(values: pd.Series) -> pd.Series:
-    """Calendar day (UTC) as midnight timestamps from "YYYY-MM-DD" text (SQLite), dates (the UTC day, from
-    PostgreSQL) or aware datetimes."""
-    first = values.iloc[0] if len(values) else None
-    if isinstance(first, str) or (isinstance(first, date) and not isinstance(first, datetime)):
-        codes, distinct = pd.factorize(values)  # a few hundred distinct days: parse each once
-        parsed = pd.to_datetime(pd.Series(distinct, dtype=object), format="%Y-%m-%d" if isinstance(first, str)
-                                else None).to_numpy(dtype="datetime64[ns]")
-        return pd.Series(parsed[codes], index=values.index)
-    return _utc_naive(values).dt.normalize()
 
 
 def _omed_per_day(records: pd.DataFrame) -> pd.Series:
@@ -157,25 +147,18 @@ def _rows(queryset) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _utc_day(field: str):
-    """The UTC calendar day of a datetime column, as an expression both sides of a comparison can use.
-
-    SQLite stores UTC text: its first ten characters are the day (Django's TruncDate would call a Python
-    function per row there). Elsewhere the database truncates in UTC itself.
-    """
-    if connection.vendor == "sqlite":
-        return Substr(Cast(field, TextField()), 1, 10)
-    return TruncDate(field, tzinfo=UTC)
+def _patient_sites(ids) -> tuple[np.ndarray, np.ndarray]:
+    """(patient ids, site ids) of the given patients (a list or a patient-id queryset)."""
+    rows = _fetch(Patient.objects.filter(id__in=ids).order_by(), ("id", "site_id"))
+    if not rows:
+        return np.array([], dtype=np.int64), np.array([], dtype=np.int64)
+    patients, sites = zip(*rows, strict=True)
+    return np.asarray(patients, dtype=np.int64), np.asarray(sites, dtype=np.int64)
 
 
-def _as_days(values: pd.Series) -> pd.Series:
-    """Midnight timestamps from "YYYY-MM-DD" text (SQLite), date objects, or already such timestamps (the
-    analysis store's)."""
-    if values.dtype == "datetime64[ns]":
-        return values
-    if len(values) and isinstance(values.iloc[0], str):
-        return _day(values)
-    return pd.to_datetime(pd.Series(values.to_numpy(dtype=object), index=values.index)).astype("datetime64[ns]")
+def site_clock(ids) -> SiteClock:
+    """The local days of the given patients' answers (their sites are read only when the sites' zones differ)."""
+    return SiteClock(lambda: _patient_sites(ids))
 
 
 def _step_labels(invitation_ids: pd.Series, inv: pd.DataFrame) -> pd.Series:
@@ -332,20 +315,15 @@ def _proxy_item(code: str) -> str | None:
     return None if patient_instrument.endswith("-proxy") else f"{patient_instrument}/{item}"
 
 
-def _day_sql(alias: str) -> str:
-    """SQL for the UTC calendar day of ``<alias>.observed_at``, the same value :func:`_utc_day` gives."""
-    if connection.vendor == "sqlite":
-        return f"SUBSTR(CAST({alias}.observed_at AS text), 1, 10)"
-    return f"({alias}.observed_at AT TIME ZONE 'UTC')::date"
-
-
-def _load_proxy_pairs(ids) -> pd.DataFrame:
+def _load_proxy_pairs(ids, clock: SiteClock | None = None) -> pd.DataFrame:
     """Same-day patient/proxy pairs found in the database, in :func:`proxy_pairs` order.
 
-    One self-join of the (few) proxy answers with the patient's own answers to the same item on the same
-    UTC day, through the (patient, code, observed_at) index (a correlated sub-query per proxy answer cost
-    about a second at 75 000 proxy answers); of several own answers that day the last counts, as does
-    the last proxy answer of a day.
+    One self-join of the (few) proxy answers with the patient's own answers to the same item less than
+    :data:`~palliro.research.localday.MAX_DAY_SECONDS` apart, through the (patient, code, observed_at) index (a
+    correlated sub-query per proxy answer cost about a second at 75 000 proxy answers). The database cannot
+    tell the local day everywhere (SQLite has no time zones), so the join only bounds the candidates and the
+    local days of both answers (``clock``, by default the patients' sites' zones) are compared here; of
+    several own answers that day the last counts, as does the last proxy answer of a day.
     """
     # Candidate codes from the distinct codes of the whole table (read from the code index alone), so the
     # proxy rows are then found through that index too.
@@ -355,29 +333,46 @@ def _load_proxy_pairs(ids) -> pd.DataFrame:
         return pd.DataFrame(columns=PAIR_COLUMNS)
     proxy = (Observation.objects.filter(_of_patients(ids), respondent="proxy", code__in=list(items)).order_by()
              .annotate(item=Case(*(When(code=c, then=Value(i)) for c, i in items.items()), output_field=CharField()),
-                       d=_utc_day("observed_at"))
-             .values_list("id", "patient_id", "item", "d", "value", "observed_at"))
+                       s=EpochSeconds("observed_at"))
+             .values_list("id", "patient_id", "item", "s", "value", "observed_at"))
     inner, params = proxy.query.sql_with_params()
     table = connection.ops.quote_name(Observation._meta.db_table)
+    if connection.vendor == "sqlite":
+        # Stored UTC text compares in time order; datetime() drops the fraction of a second, well inside the bound.
+        near = (f"o.observed_at > datetime(p.observed_at, '-{MAX_DAY_SECONDS} seconds') "
+                f"AND o.observed_at < datetime(p.observed_at, '+{MAX_DAY_SECONDS} seconds')")
+    else:
+        near = (f"o.observed_at > p.observed_at - interval '{MAX_DAY_SECONDS} seconds' "
+                f"AND o.observed_at < p.observed_at + interval '{MAX_DAY_SECONDS} seconds'")
     # Ordered by proxy answer, then own answer, both by (observed_at, id) as Observation's default ordering:
-    # the last own row of each proxy answer is the one the per-answer look-up took.
-    sql = (f"SELECT p.patient_id, p.item, p.d, o.value, p.value, p.id FROM ({inner}) p "
-           f"INNER JOIN {table} o ON o.patient_id = p.patient_id AND o.code = p.item "
-           f"AND o.respondent = %s AND {_day_sql('o')} = p.d "
+    # the last own row of each proxy answer on its day is the one the per-answer look-up took.
+    sql = (f"SELECT p.patient_id, p.item, p.s, {epoch_seconds_sql(connection.vendor, 'o.observed_at')}, o.value, "
+           f"p.value, p.id FROM ({inner}) p "
+           f"INNER JOIN {table} o ON o.patient_id = p.patient_id AND o.code = p.item AND o.respondent = %s AND {near} "
            "ORDER BY p.observed_at, p.id, o.observed_at, o.id")
     with connection.cursor() as cursor:
         cursor.execute(sql, (*params, "patient"))
         rows = cursor.fetchall()
-    return paired_rows(pd.DataFrame.from_records(rows, columns=[*PAIR_COLUMNS, "proxy_id"]), items)
+    if not rows:
+        return pd.DataFrame(columns=PAIR_COLUMNS)
+    joined = pd.DataFrame.from_records(rows, columns=["patient_id", "item", "p_s", "o_s", "patient", "proxy",
+                                                      "proxy_id"])
+    clock = clock or site_clock(ids)
+    pids = joined["patient_id"].to_numpy(dtype=np.int64)
+    day = clock.days(pids, joined["p_s"].to_numpy(dtype=np.int64))
+    same = day == clock.days(pids, joined["o_s"].to_numpy(dtype=np.int64))
+    pairs = joined[same].drop(columns=["p_s", "o_s"]).assign(day=day[same])
+    return paired_rows(pairs[[*PAIR_COLUMNS, "proxy_id"]], items)
 
 
 def paired_rows(pairs: pd.DataFrame, items: dict[str, str]) -> pd.DataFrame:
-    """Same-day pairs from joined rows (:data:`PAIR_COLUMNS` + proxy_id) ordered by proxy answer, then own
-    answer, each by (observed_at, id); ``items`` maps each proxy code to its patient-side code."""
+    """Same-day pairs from joined rows (:data:`PAIR_COLUMNS` + proxy_id, both answers on ``day``) ordered by
+    proxy answer, then own answer, each by (observed_at, id); ``items`` maps each proxy code to its
+    patient-side code."""
     if pairs.empty:
         return pd.DataFrame(columns=PAIR_COLUMNS)
     pairs = pairs.drop_duplicates("proxy_id", keep="last").drop(columns=["proxy_id"])
-    pairs["day"] = _as_days(pairs["day"])
+    pairs["day"] = pairs["day"].to_numpy(dtype="datetime64[ns]")
     pairs = pairs.astype({"patient": float, "proxy": float})
     # Rows come in time order: the last proxy answer of a day wins.
     pairs = pairs.drop_duplicates(["patient_id", "item", "day"], keep="last")
@@ -410,11 +405,12 @@ def load_endpoint_data(ids, pain_codes: tuple[str, ...] = PAIN_CODES, qol_codes:
     obs = pd.DataFrame.from_records(
         _fetch(Observation.objects.filter(patient_id__in=ids, code__in=loaded_codes),
                ("patient_id", "code", "value", "observed_at", "respondent", "response__invitation_id"),
-               as_day=("observed_at",)),
+               as_epoch=("observed_at",)),
         columns=["patient_id", "code", "value", "day", "respondent", "invitation_id"],
     )
     obs["value"] = obs["value"].astype(float)
-    obs["day"] = _day(obs["day"])
+    clock = site_clock(ids)
+    obs["day"] = clock.days(obs["patient_id"].to_numpy(dtype=np.int64), obs["day"].to_numpy(dtype=np.int64))
     # The step label of an answer is its invitation's: looked up in the patients' invitations loaded here
     # rather than joined per observation row.
     obs.insert(5, "step_label", _step_labels(obs.pop("invitation_id"), inv))
@@ -433,7 +429,7 @@ def load_endpoint_data(ids, pain_codes: tuple[str, ...] = PAIN_CODES, qol_codes:
     omed = omed_totals(records)
     qol_codes = tuple(c for c in qol_codes if not c.startswith(QOL_PREFIX))
     cells = _load_qol(ids, inv, qol_codes) if qol else None
-    pairs = _load_proxy_pairs(ids)
+    pairs = _load_proxy_pairs(ids, clock)
     return EndpointData(obs, omed, inv.drop(columns=["id"]), cells, pairs, pain_codes, qol_codes)
 
 

@@ -45,7 +45,7 @@ ANALGESIC_FIELDS = ("id", "patient_id", "recorded_on", "drug", "dose", "unit", "
 MAX_RANGES = 2000
 #: A store not refreshed for this long reloads: the journal may have been pruned past its mark.
 MAX_IDLE_SECONDS = journal.RETENTION.total_seconds() / 2
-MICROS_PER_DAY = 86_400_000_000
+MICROS_PER_SECOND = 1_000_000
 
 
 class StoreUnavailable(Exception):
@@ -75,9 +75,12 @@ class ObservationArrays:
     respondent_names: tuple[str, ...]
 
     @property
-    def day(self) -> np.ndarray:
-        """The UTC calendar day of each observation as datetime64[ns] midnights."""
-        return (self.at // MICROS_PER_DAY).astype("datetime64[D]").astype("datetime64[ns]")
+    def seconds(self) -> np.ndarray:
+        """Whole seconds since 1970 (UTC, rounded down) of each observation, as the queries read them
+        (:class:`~palliro.research.localday.EpochSeconds`). The day of an answer is local to its patient's site
+        and derived from these by :class:`~palliro.research.localday.SiteClock` (store_report), not held here:
+        a site's zone or a patient's site may change without an observation changing."""
+        return self.at // MICROS_PER_SECOND
 
     def take(self, mask_or_index) -> ObservationArrays:
         return replace(self, **{f: getattr(self, f)[mask_or_index] for f in _OBS_ARRAYS})
@@ -336,7 +339,7 @@ class AnalysisStore:
             value=frame["value"].to_numpy(dtype=float),
             at=frame["at"].to_numpy(dtype=np.int64),
             respondent=_coded(frame["respondent"], respondent_names).astype(np.int8),
-            invitation=frame["invitation"].fillna(-1).to_numpy(dtype=np.int64),
+            invitation=pd.array(frame["invitation"], dtype="Int64").fillna(-1).to_numpy(dtype=np.int64),
             code_names=tuple(code_names),
             respondent_names=tuple(respondent_names),
         )

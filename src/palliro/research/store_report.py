@@ -31,7 +31,8 @@ from palliro.research.endpoints import (
     paired_rows,
     pool_cells,
 )
-from palliro.research.store import MICROS_PER_DAY, Snapshot
+from palliro.research.localday import SiteClock
+from palliro.research.store import Snapshot
 
 
 def _isin(values, allowed) -> np.ndarray:
@@ -154,6 +155,13 @@ def _respondent(snap: Snapshot, name: str) -> int:
     return names.index(name) if name in names else -1
 
 
+def _clock(snap: Snapshot) -> SiteClock:
+    """Local days of answers by the zone of each patient's site (the copies' course rows carry every cohort
+    patient's site; the sites' zones are read afresh, as the queries read them)."""
+    c = snap.courses
+    return SiteClock(lambda: (c["patient_id"].to_numpy(dtype=np.int64), c["patient__site_id"].to_numpy(dtype=np.int64)))
+
+
 def endpoint_data_from_store(snap: Snapshot, patient_ids, pain_codes: tuple[str, ...] = PAIN_CODES,
                              qol_codes: tuple[str, ...] = ()) -> EndpointData:
     """:func:`~palliro.research.endpoints.load_endpoint_data` with ``qol=False`` from the copies (``qol_codes``
@@ -176,13 +184,14 @@ def endpoint_data_from_store(snap: Snapshot, patient_ids, pain_codes: tuple[str,
     sel = o.take(mine & code_ok[o.code] if len(code_ok) else mine & False)
     # The queries return observations in their default order, (observed_at, id): flare and proxy rules use it.
     sel = sel.take(np.lexsort((sel.id, sel.at)))
+    clock = _clock(snap)
     codes = np.array(o.code_names, dtype=object)[sel.code] if len(sel.id) else np.array([], dtype=object)
     respondents = (np.array(o.respondent_names, dtype=object)[sel.respondent] if len(sel.id)
                    else np.array([], dtype=object))
     obs = pd.DataFrame({"patient_id": sel.patient, "code": codes, "value": sel.value.astype(float),
                         "respondent": respondents,
                         "step_label": _step_labels(pd.Series(sel.invitation), inv).to_numpy(dtype=object),
-                        "day": sel.day})
+                        "day": clock.days(sel.patient, sel.seconds)})
     for col in ("code", "respondent", "step_label"):
         obs[col] = obs[col].astype("category")
     answered = np.unique(sel.patient)
@@ -193,12 +202,13 @@ def endpoint_data_from_store(snap: Snapshot, patient_ids, pain_codes: tuple[str,
                             "route": a["route"].to_numpy(), "doses_per_day": a["doses_per_day"].to_numpy(),
                             "table": a["patient__site_id"].to_numpy()})
     omed = omed_totals(records)
-    pairs = proxy_pairs_from_store(snap, pids)
+    pairs = proxy_pairs_from_store(snap, pids, clock)
     return EndpointData(obs, omed, inv.drop(columns=["id"]), None, pairs, pain_codes, qol_codes)
 
 
-def proxy_pairs_from_store(snap: Snapshot, pids: np.ndarray) -> pd.DataFrame:
-    """Same-day patient/proxy pairs (:func:`~palliro.research.endpoints._load_proxy_pairs`) from the copies."""
+def proxy_pairs_from_store(snap: Snapshot, pids: np.ndarray, clock: SiteClock | None = None) -> pd.DataFrame:
+    """Same-day patient/proxy pairs (:func:`~palliro.research.endpoints._load_proxy_pairs`) from the copies: both
+    answers on the same local day of the patient's site."""
     o = snap.observations
     names = o.code_names
     items = {c: item for c in sorted(names) if (item := _proxy_item(c)) is not None}
@@ -217,9 +227,13 @@ def proxy_pairs_from_store(snap: Snapshot, pids: np.ndarray) -> pd.DataFrame:
     own_codes[item_of[item_of >= 0]] = True
     own = o.take(_patients_mask(o.patient, np.unique(proxy.patient)) & (o.respondent == patient_resp)
                  & own_codes[o.code])
-    p = pd.DataFrame({"patient_id": proxy.patient, "code": item_of[proxy.code], "d": proxy.at // MICROS_PER_DAY,
+    clock = clock or _clock(snap)
+    # Local days as integers (days since 1970) for the merge.
+    p_day = clock.days(proxy.patient, proxy.seconds).astype("datetime64[D]").astype(np.int64)
+    o_day = clock.days(own.patient, own.seconds).astype("datetime64[D]").astype(np.int64)
+    p = pd.DataFrame({"patient_id": proxy.patient, "code": item_of[proxy.code], "d": p_day,
                       "proxy": proxy.value, "proxy_id": proxy.id, "p_at": proxy.at})
-    q = pd.DataFrame({"patient_id": own.patient, "code": own.code, "d": own.at // MICROS_PER_DAY, "patient": own.value,
+    q = pd.DataFrame({"patient_id": own.patient, "code": own.code, "d": o_day, "patient": own.value,
                       "o_id": own.id, "o_at": own.at})
     joined = p.merge(q, on=["patient_id", "code", "d"], how="inner")
     joined = joined.sort_values(["p_at", "proxy_id", "o_at", "o_id"], kind="stable")
