@@ -51,3 +51,15 @@ def test_endpoint_rates_give_both_denominators():
     with pytest.raises(StatsInputError, match="n_treated"):
         endpoint_rates(["w2"] * 3, ["CR"] * 3, 2, {"complete": ["CR"]})
     assert not math.isnan(w2.lower_treated)
+
+
+def test_a_monte_carlo_p_value_at_its_floor_reads_as_below_it():
+    # 3 x 3 table with small cells (Fisher, Monte Carlo over 99 999 resamples) and a strong association: no
+    # resampled table is as extreme, so SciPy returns 1/(99 999 + 1) = 1e-05, which is a bound, not a value.
+    groups = ["a"] * 9 + ["b"] * 9 + ["c"] * 9
+    categories = ["x"] * 9 + ["y"] * 9 + ["z"] * 9
+    ct = crosstab_test(groups, categories)
+    assert ct.test == "fisher" and ct.p_value == pytest.approx(1e-5)
+    assert ct.p_text == "p < 1e-05 (Monte Carlo, 99,999 resamples)"
+    two = crosstab_test(["a"] * 6 + ["b"] * 6, ["x", "y"] * 6)
+    assert two.p_text == f"p = {two.p_value:.4g}"

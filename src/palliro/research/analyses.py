@@ -229,7 +229,7 @@ def regimen_section(frame: pd.DataFrame, opt: ReportOptions):
         t = ct.to_frame()
         t.index.name = GROUP_CHOICES[by].lower()
         p = ct.p_value
-        title = f"Regimen use by {GROUP_CHOICES[by].lower()}: {ct.reason}" + (f", p = {p:.4g}" if p is not None else "")
+        title = f"Regimen use by {GROUP_CHOICES[by].lower()}: {ct.reason}" + (f", {ct.p_text}" if p is not None else "")
         if ct.chi_square is not None:
             title += f" (chi-square {ct.chi_square.statistic:.3f} on {ct.chi_square.df} df)"
         tables.append(ReportTable("regimen_use", title, t.reset_index()))
@@ -298,7 +298,7 @@ def proportions_section(frame: pd.DataFrame, opt: ReportOptions):
     if len(rates) >= 2:
         ct = crosstab_test(g[keep].to_numpy(), y[keep].astype(int).to_numpy())
         if ct.p_value is not None:
-            title += f" — {ct.reason}, p = {ct.p_value:.4g}"
+            title += f" — {ct.reason}, {ct.p_text}"
     notes = [f"{int((~keep).sum())} row(s) with the outcome not recorded left out; {opt.ci_method} intervals."]
     return [ReportTable("proportions", title, pd.DataFrame(rows))], [], notes
 

@@ -156,6 +156,18 @@ class CrossTab:
             return self.chi_square.p_value
         return self.fisher.p_value if self.fisher is not None else None
 
+    @property
+    def p_text(self) -> str:
+        """"p = 0.0123" for a title; a Monte Carlo p-value at its floor 1/(resamples + 1) means no resampled
+        table was as extreme, so the p-value is below that floor, not equal to it."""
+        p = self.p_value
+        if p is None:
+            return ""
+        fisher = self.fisher
+        if fisher is not None and fisher.n_resamples and p <= 1.0 / (fisher.n_resamples + 1) * (1 + 1e-9):
+            return f"p < {1.0 / (fisher.n_resamples + 1):.4g} (Monte Carlo, {fisher.n_resamples:,} resamples)"
+        return f"p = {p:.4g}"
+
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame(list(self.counts), index=list(self.row_labels), columns=list(self.column_labels))
 
