@@ -1,5 +1,9 @@
+from datetime import tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class Site(models.Model):
@@ -31,6 +35,20 @@ class Site(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def zone(self) -> tzinfo:
+        """The site's wall clock: due times, "today" and the days of its patients' answers follow it."""
+        return Site.zone_named(self.timezone)
+
+    @staticmethod
+    def zone_named(name: str | None) -> tzinfo:
+        """The zone called ``name`` (a site's ``timezone`` read without its row); the server's zone when the
+        name is blank or unknown, so a mistyped zone never stops a submission or a schedule."""
+        try:
+            return ZoneInfo(name) if name else timezone.get_current_timezone()
+        except (ZoneInfoNotFoundError, ValueError):
+            return timezone.get_current_timezone()
 
 
 class Role(models.TextChoices):

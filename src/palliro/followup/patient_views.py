@@ -121,17 +121,8 @@ def _problem(request, access, lang=None):
     opens = ""
     if access.state == LinkState.NOT_YET_OPEN:
         with translation.override(lang):
-            opens = date_format(timezone.localtime(invitation.due_at, _site_zone(invitation)), "DATE_FORMAT")
+            opens = date_format(timezone.localtime(invitation.due_at, invitation.patient.site.zone), "DATE_FORMAT")
     return _render(request, "problem.html", {"title": title, "text": text, "opens": opens}, lang, status)
-
-
-def _site_zone(invitation):
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        return ZoneInfo(invitation.patient.site.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return timezone.get_current_timezone()
 
 
 def _base_context(token, invitation, lang, url_name="respond", page=None):

@@ -2,7 +2,6 @@
 
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta, tzinfo
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -28,8 +27,7 @@ class EnrolmentError(ValueError):
 
 def site_zone(patient) -> tzinfo:
     """The wall clock of the patient's site: due times, windows and the day of enrolment all follow it."""
-    name = patient.site.timezone if patient.site_id else ""
-    return ZoneInfo(name) if name else timezone.get_current_timezone()
+    return patient.site.zone if patient.site_id else timezone.get_current_timezone()
 
 
 def anchor_date(step_anchor: str, enrolment: Enrolment) -> date | None:

@@ -5,8 +5,7 @@ response and its alerts are stored together or not at all. The team is emailed a
 only after that transaction commits.
 """
 
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import DateField, Max, OuterRef, Subquery, Value
@@ -66,7 +65,7 @@ def _current_values(response: Response, instrument_code: str) -> dict[str, float
     return {code[len(prefix):]: value for code, value in stored.items() if code.startswith(prefix)}
 
 
-def site_zone(response: Response) -> ZoneInfo:
+def site_zone(response: Response) -> tzinfo:
     """The time zone of the patient's site (days, such as "today" or a course's first fraction, are the site's).
 
     Read once per response and kept on it; the server's zone if the site names no zone Python knows.
@@ -75,19 +74,13 @@ def site_zone(response: Response) -> ZoneInfo:
     if zone is None:
         patient = response.patient if Response.patient.is_cached(response) else None
         if patient is not None and Patient.site.is_cached(patient):
-            name = patient.site.timezone
+            zone = patient.site.zone
         else:
-            name = Site.objects.filter(patients=response.patient_id).values_list("timezone", flat=True).first()
-        zone = _zone(name)
+            zone = Site.zone_named(
+                Site.objects.filter(patients=response.patient_id).values_list("timezone", flat=True).first()
+            )
         response._site_zone = zone
     return zone
-
-
-def _zone(name: str | None):
-    try:
-        return ZoneInfo(name) if name else timezone.get_current_timezone()
-    except (ZoneInfoNotFoundError, ValueError):
-        return timezone.get_current_timezone()
 
 
 def _day_start(day: date, zone) -> datetime:
@@ -136,7 +129,7 @@ def follow_up_start(response: Response) -> datetime | None:
             found = cursor.fetchone()
         if found is not None:
             if getattr(response, "_site_zone", None) is None:
-                response._site_zone = _zone(found[2])
+                response._site_zone = Site.zone_named(found[2])
             if found[0] is not None:
                 enrolled = row_instance(Enrolment, ("enrolled_at",), found[:1], connection).enrolled_at
                 first = row_instance(RTCourse, ("first_fraction_date",), found[1:2], connection).first_fraction_date
@@ -430,7 +423,7 @@ def _add_repeat(alert: Alert, finding: Finding, now: datetime, zone) -> None:
 def _patient_zone(patient_id: int, response: Response | None):
     if response is not None:
         return site_zone(response)
-    return _zone(Site.objects.filter(patients=patient_id).values_list("timezone", flat=True).first())
+    return Site.zone_named(Site.objects.filter(patients=patient_id).values_list("timezone", flat=True).first())
 
 
 def _notify(alert_ids: list[int]) -> None:
