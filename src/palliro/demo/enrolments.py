@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 from django.utils import timezone
 
 from palliro.clinic.models import Patient, RTCourse
-from palliro.followup.models import Invitation, InvitationState
+from palliro.followup.models import OPEN_INVITATION_STATES, Invitation, InvitationState
 from palliro.followup.protocols import protocol_for_indication
 from palliro.followup.scheduling import EnrolmentError, enrol
 from palliro.instruments.models import Instrument
@@ -39,7 +39,7 @@ def sample_open_invitation(now: datetime | None = None) -> Invitation | None:
     now = now or timezone.now()
     candidates = Invitation.objects.filter(respondent="patient", instrument__code="palliro-general",
                                            patient__vital_status="alive")
-    open_now = (candidates.filter(state__in=[InvitationState.SCHEDULED, InvitationState.SENT], due_at__lte=now,
+    open_now = (candidates.filter(state__in=OPEN_INVITATION_STATES, due_at__lte=now,
                                   expires_at__gt=now)
                 .select_related("patient").order_by("due_at").first())
     if open_now is not None:

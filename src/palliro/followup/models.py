@@ -88,6 +88,10 @@ class InvitationState(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+#: States of an invitation whose link may still be answered (if its window is open).
+OPEN_INVITATION_STATES = (InvitationState.SCHEDULED, InvitationState.SENT)
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -148,7 +152,7 @@ class Invitation(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.state in (InvitationState.SCHEDULED, InvitationState.SENT)
+        return self.state in OPEN_INVITATION_STATES
 
 
 class ResponseStatus(models.TextChoices):

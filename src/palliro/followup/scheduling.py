@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from palliro.accounts.models import AuditEvent
 from palliro.followup.models import (
+    OPEN_INVITATION_STATES,
     Anchor,
     Enrolment,
     Invitation,
@@ -262,7 +263,7 @@ def stop_followup(patient, reason: str) -> int:
     """Cancel every open invitation of a patient (death, withdrawal); returns how many were cancelled."""
     Enrolment.objects.filter(patient=patient, active=True).update(active=False, stopped_reason=reason[:120])
     return Invitation.objects.filter(
-        patient=patient, state__in=[InvitationState.SCHEDULED, InvitationState.SENT]
+        patient=patient, state__in=OPEN_INVITATION_STATES
     ).update(state=InvitationState.CANCELLED)
 
 
@@ -277,7 +278,7 @@ def relative_changed(proxy) -> int:
     changed = 0
     if not (proxy.active and proxy.consent):
         changed += Invitation.objects.filter(
-            proxy=proxy, state__in=[InvitationState.SCHEDULED, InvitationState.SENT]
+            proxy=proxy, state__in=OPEN_INVITATION_STATES
         ).update(state=InvitationState.CANCELLED)
     enrolled = Enrolment.objects.filter(patient_id=proxy.patient_id, active=True, course__isnull=False)
     for course in {enrolment.course for enrolment in enrolled.select_related("course")}:

@@ -24,13 +24,12 @@ from django.db.models import Q
 from django.tasks import task
 from django.utils import timezone
 
-from palliro.followup.models import Invitation, InvitationState, Respondent
+from palliro.followup.models import OPEN_INVITATION_STATES, Invitation, InvitationState, Respondent
 from palliro.followup.notifications import Channel, deliver
 
 logger = logging.getLogger("palliro.followup")
 
 DEFAULT_REMINDER_DAYS = (2, 5)
-OPEN = (InvitationState.SCHEDULED, InvitationState.SENT)
 
 
 class CadenceError(ValueError):
@@ -73,7 +72,7 @@ def slots_due(invitation: Invitation, now: datetime, days: tuple[int, ...]) -> i
 
 
 def expire_closed(now: datetime) -> int:
-    return Invitation.objects.filter(state__in=OPEN, expires_at__lte=now).update(state=InvitationState.EXPIRED)
+    return Invitation.objects.filter(state__in=OPEN_INVITATION_STATES, expires_at__lte=now).update(state=InvitationState.EXPIRED)
 
 
 def _candidates(now: datetime, days: tuple[int, ...]) -> list[int]:
@@ -90,7 +89,7 @@ def _candidates(now: datetime, days: tuple[int, ...]) -> list[int]:
 
 
 def _lock(pk: int) -> Invitation | None:
-    rows = Invitation.objects.filter(pk=pk, state__in=OPEN)
+    rows = Invitation.objects.filter(pk=pk, state__in=OPEN_INVITATION_STATES)
     if connection.features.has_select_for_update_skip_locked:
         rows = rows.select_for_update(skip_locked=True, of=("self",))
     return rows.select_related("patient__site", "proxy", "instrument").first()

@@ -18,7 +18,7 @@ from palliro.accounts.access import audit, staff_required
 from palliro.clinic.views import get_patient_for_user, visible_patients
 from palliro.followup import handout as handouts
 from palliro.followup.forms import AdherenceFilterForm, EnrolForm, ProxyInvitationForm, StaffResponseForm
-from palliro.followup.models import Invitation, InvitationState, Respondent
+from palliro.followup.models import OPEN_INVITATION_STATES, Invitation, InvitationState, Respondent
 from palliro.followup.notifications import Channel, channel_for, recipient_of
 from palliro.followup.scheduling import EnrolmentError, enrol, invite_proxy
 from palliro.followup.submission import SubmissionError, submit
@@ -107,7 +107,7 @@ def invitation_send(request, pk):
 def invitation_cancel(request, pk):
     invitation = _invitation_for_care(request, pk)
     updated = Invitation.objects.filter(
-        pk=invitation.pk, state__in=[InvitationState.SCHEDULED, InvitationState.SENT]
+        pk=invitation.pk, state__in=OPEN_INVITATION_STATES
     ).update(state=InvitationState.CANCELLED)
     audit(request, "invitation_cancel", patient=invitation.patient, obj=invitation)
     if updated:
@@ -216,7 +216,7 @@ def adherence(request):
         .annotate(
             due=Count("pk"),
             completed=Count("pk", filter=Q(state=InvitationState.COMPLETED)),
-            open=Count("pk", filter=Q(state__in=[InvitationState.SCHEDULED, InvitationState.SENT])),
+            open=Count("pk", filter=Q(state__in=OPEN_INVITATION_STATES)),
             expired=Count("pk", filter=Q(state=InvitationState.EXPIRED)),
             anchor=Min("step__anchor"),
             offset=Min("step__day_offset"),

@@ -17,6 +17,7 @@ from palliro.clinic.models import AnalgesicRecord, Patient, Procedure, RTCourse
 from palliro.core.pain import DiaryEntry
 from palliro.core.rules import DiaryContext, Finding, RuleContext, Severity, evaluate
 from palliro.followup.models import (
+    OPEN_INVITATION_STATES,
     Enrolment,
     Invitation,
     InvitationState,
@@ -447,7 +448,7 @@ def on_response_completed(sender, response, **kwargs):
 
 def _missed(inv, now: datetime) -> bool:
     return inv.state == InvitationState.EXPIRED or (
-        inv.state in (InvitationState.SCHEDULED, InvitationState.SENT) and inv.expires_at <= now
+        inv.state in OPEN_INVITATION_STATES and inv.expires_at <= now
     )
 
 
