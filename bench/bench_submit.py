@@ -61,8 +61,8 @@ import django
 django.setup()
 from django.utils import timezone
 from palliro.accounts.models import Site
-from palliro.clinic.models import Patient
-from palliro.followup.models import Invitation, Response, hash_token
+from palliro.clinic.models import Patient, RTCourse
+from palliro.followup.models import Enrolment, Invitation, Protocol, Response, hash_token
 from palliro.instruments.models import Instrument
 
 n = int(sys.argv[1])
@@ -72,10 +72,23 @@ patients = Patient.objects.bulk_create(
     Patient(site=site, hospital_number=f"B-{i:06d}", given_name="Bench", family_name=f"Patient {i}",
             birth_date=date(1950, 1, 1), sex="female", primary_tumour="breast", followup_consent=True)
     for i in range(max(1, n // 10)))
+# As enrolling a treated patient leaves it: a course (8 Gy single fraction a week ago), its enrolment in
+# the general palliative protocol, and the week-1 invitations of that enrolment (triage then reads the
+# course's follow-up start with the invitation, as for every protocol invitation).
+today = timezone.localdate()
+courses = RTCourse.objects.bulk_create(
+    RTCourse(patient=p, indication="pain", target_region="Th10", technique="conventional", total_dose_gy=8,
+             fractions_planned=1, first_fraction_date=today - timedelta(days=7),
+             last_fraction_date=today - timedelta(days=7), fractions_delivered=1)
+    for p in patients)
+protocol = Protocol.objects.get(code="general-palliative")
+enrolments = Enrolment.objects.bulk_create(Enrolment(patient=p, course=c, protocol=protocol)
+                                           for p, c in zip(patients, courses))
 now = timezone.now()
 invitations, tokens = [], []
 for i in range(n):
-    inv = Invitation(patient=patients[i % len(patients)], respondent="patient", instrument=instrument,
+    inv = Invitation(enrolment=enrolments[i % len(patients)], patient=patients[i % len(patients)],
+                     respondent="patient", instrument=instrument,
                      step_label="week 1", due_at=now - timedelta(hours=1), expires_at=now + timedelta(days=3),
                      state="sent", link_salt=secrets.token_hex(16))
     token = inv.token()

@@ -7,10 +7,12 @@ import pytest
 from django.utils import timezone
 
 from palliro.clinic.models import Proxy, RTCourse
+from palliro.followup.linkaccess import find_invitation
+from palliro.followup.models import Invitation
 from palliro.triage.models import Alert
-from palliro.triage.services import _baseline
+from palliro.triage.services import _baseline, follow_up_start
 
-from .helpers import answer_invited, backdate, enrol_course, submit
+from .helpers import answer_invited, backdate, enrol_course, instrument, submit
 
 
 def rises(patient):
@@ -111,3 +113,41 @@ def test_the_baseline_is_one_lookup_per_item_whatever_the_history(ann, history, 
     # the course of the invitation (with the site's time zone), then one indexed lookup
     with django_assert_max_num_queries(2):
         assert _baseline(response, {"pain-worst"}) == {"pain-worst": 3.0}
+
+
+def answer_through_link(enrolment, code, **given):
+    """Answered as the patient's "send" does it: the invitation found by its link's token."""
+    due = timezone.now() - timedelta(hours=1)
+    made = Invitation.objects.create(
+        enrolment=enrolment, patient=enrolment.patient, respondent="patient", instrument=instrument(code),
+        step_label="week 1", due_at=due, expires_at=due + timedelta(days=3), state="sent",
+    )
+    return submit(enrolment.patient, code, invitation=find_invitation(made.token()), **given)
+
+
+def test_it_takes_the_pre_treatment_answer_through_a_link_when_enrolled_after_the_first_fraction(ann):
+    backdate(submit(ann, "palliro-general", pain_worst="1"), 300)
+    backdate(submit(ann, "palliro-general", pain_worst="3"), 8)
+    enrolment = enrol_course(ann, first_fraction_days_ago=5, enrolled_days_ago=2)
+    answer_through_link(enrolment, "palliro-general", pain_worst="5")
+    assert rises(ann) == ["pain-worst 5, baseline 3 (+2)"]
+
+
+def test_a_link_answer_finds_the_same_follow_up_start_without_a_query(ann, django_assert_num_queries):
+    enrolment = enrol_course(ann, first_fraction_days_ago=5, enrolled_days_ago=2)
+    response = answer_through_link(enrolment, "palliro-general", pain_worst="5")
+    with django_assert_num_queries(0):
+        through_link = follow_up_start(response)
+    response.refresh_from_db()  # the invitation, its enrolment and course no longer read with it
+    assert through_link == follow_up_start(response)
+    assert through_link.date() == timezone.localdate() - timedelta(days=5 + 14)
+
+
+def test_a_link_answer_without_a_course_starts_on_the_day_of_enrolment(ann, django_assert_num_queries):
+    enrolment = enrol_course(ann, first_fraction_days_ago=5, enrolled_days_ago=2)
+    enrolment.course = None
+    enrolment.save(update_fields=["course"])
+    response = answer_through_link(enrolment, "palliro-general", pain_worst="5")
+    with django_assert_num_queries(0):
+        start = follow_up_start(response)
+    assert start.date() == timezone.localdate() - timedelta(days=2)

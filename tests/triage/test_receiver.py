@@ -11,7 +11,7 @@ from palliro.core.pain import UNVERIFIED_ZERO
 from palliro.core.rules import UNVERIFIED_FLARE_ALERT
 from palliro.followup.models import Response
 from palliro.triage.models import Alert, AlertState
-from palliro.triage.services import UNVERIFIED_NO_ANALGESIC, resolve
+from palliro.triage.services import UNVERIFIED_NO_ANALGESIC, resolve, store_findings
 
 from .helpers import answer_invited, backdate, enrol_course, submit
 
@@ -31,6 +31,12 @@ def test_it_raises_an_alert_for_worst_pain_7(ann):
 def test_it_raises_nothing_for_a_quiet_questionnaire(ann):
     submit(ann, "palliro-general", pain_worst="3")
     assert codes(ann) == []
+
+
+def test_storing_no_findings_costs_no_statement(ann, django_assert_num_queries):
+    # Most submissions find nothing; a savepoint around nothing would be two round trips on each of them.
+    with django_assert_num_queries(0):
+        assert store_findings(ann.pk, [], {}) == []
 
 
 def test_it_rolls_back_the_response_when_alerting_fails(ann):

@@ -105,9 +105,15 @@ def follow_up_start(response: Response) -> datetime | None:
     interview, a relative's extra invitation) belongs to the patient's latest enrolment made before it, unless
     an RT course not in that enrolment began later (up to ``PRE_TREATMENT_DAYS`` after the answer): then it
     belongs to that course, whose follow-up begins ``PRE_TREATMENT_DAYS`` before its first fraction.
-    One primary-key lookup for an invited answer, which also reads the site's time zone (plain SQL: it runs
-    inside the submission).
+    No query for an answer given through a link (``find_invitation`` read the enrolment and course with the
+    invitation), else one primary-key lookup for an invited answer, which also reads the site's time zone
+    (plain SQL: it runs inside the submission).
     """
+    enrolment = _cached_enrolment(response)
+    if enrolment is not None:
+        course = enrolment.course  # cached with the enrolment: None or the course's first fraction
+        first = None if course is None else course.first_fraction_date
+        return _enrolment_start(enrolment.enrolled_at, first, site_zone(response))
     if response.invitation_id:
         connection = connections[router.db_for_read(Observation)]
         qn = connection.ops.quote_name
@@ -157,6 +163,19 @@ def follow_up_start(response: Response) -> datetime | None:
     ):
         return from_course
     return from_enrolment
+
+
+def _cached_enrolment(response: Response) -> Enrolment | None:
+    """The enrolment (with its course) already read with the response's invitation, if it was."""
+    if not response.invitation_id or not Response.invitation.is_cached(response):
+        return None
+    invitation = response.invitation
+    if invitation is None or not invitation.enrolment_id or not Invitation.enrolment.is_cached(invitation):
+        return None
+    enrolment = invitation.enrolment
+    if enrolment.course_id and not Enrolment.course.is_cached(enrolment):
+        return None
+    return enrolment
 
 
 def _baseline(response: Response, items: set[str]) -> dict[str, float]:
@@ -347,7 +366,6 @@ def _protocol_id(patient_id: int, response: Response | None) -> int | None:
     )
 
 
-@transaction.atomic
 def store_findings(patient_id: int, findings: list[Finding], rows_by_code: dict, *, response=None, now=None) -> list[Alert]:
     """Open an alert per finding, or add the finding to the patient's alert from the same rule; returns the
     alerts opened. The team is emailed about each new urgent alert once the transaction commits.
@@ -364,8 +382,12 @@ def store_findings(patient_id: int, findings: list[Finding], rows_by_code: dict,
     A resolved alert takes no repeats: the next finding opens a new one.
     """
     if not findings:
-        return []
-    now = now or timezone.now()
+        return []  # before the transaction: most submissions find nothing, and a savepoint is two round trips
+    with transaction.atomic():
+        return _store_findings(patient_id, findings, rows_by_code, response, now or timezone.now())
+
+
+def _store_findings(patient_id, findings, rows_by_code, response, now) -> list[Alert]:
     rule_ids = [rows_by_code[f.rule_code].pk for f in findings]
     alive = list(
         Alert.objects.select_for_update()
