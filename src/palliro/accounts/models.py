@@ -2,8 +2,20 @@ from datetime import tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+
+
+def validate_zone_name(name: str) -> None:
+    """A time zone Python knows (IANA name such as Europe/Brussels): a site's days and due times follow it."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(
+            "%(name)s is not a known time zone; use an IANA name such as Europe/Amsterdam or America/Montreal.",
+            code="unknown_zone", params={"name": name},
+        ) from None
 
 
 class Site(models.Model):
@@ -15,7 +27,10 @@ class Site(models.Model):
         max_length=40, blank=True, help_text="Number patients are told to call when a symptom needs attention."
     )
     email = models.EmailField(blank=True, help_text="Team address for urgent alert notifications.")
-    timezone = models.CharField(max_length=64, default="Europe/Amsterdam")
+    timezone = models.CharField(
+        max_length=64, default="Europe/Amsterdam", validators=[validate_zone_name],
+        help_text="IANA time zone name, e.g. Europe/Amsterdam: the site's days, due times and answer days follow it.",
+    )
     link_check = models.CharField(
         "Second check on patient links",
         max_length=12,

@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+from django.core.exceptions import ValidationError
 from django.db.models import BigIntegerField, Func
 from django.utils import timezone
 
@@ -55,11 +56,19 @@ def default_zone() -> str:
 
 
 def site_zones() -> dict[int, str]:
-    """Each site's time zone name (the default zone where a site has none)."""
-    from palliro.accounts.models import Site
+    """Each site's time zone name; the default zone where a site has none or one Python does not know (a row
+    written past the field's validator), as ``Site.zone_named`` falls back for scheduling and triage."""
+    from palliro.accounts.models import Site, validate_zone_name
 
     default = default_zone()
-    return {pk: name or default for pk, name in Site.objects.values_list("id", "timezone")}
+    zones = {}
+    for pk, name in Site.objects.values_list("id", "timezone"):
+        try:
+            validate_zone_name(name)
+        except ValidationError:
+            name = None
+        zones[pk] = name or default
+    return zones
 
 
 def days_in_zone(seconds: np.ndarray, zone: str) -> np.ndarray:
