@@ -49,10 +49,18 @@ RETENTION = timedelta(days=2)
 JOURNAL = "research_change"
 
 
+def _sqlite_ops(name: str) -> tuple[str, ...]:
+    """The statements journalled on SQLite (observation inserts are found by id, see the module docstring)."""
+    return ("UPDATE", "DELETE") if name == "observation" else ("INSERT", "UPDATE", "DELETE")
+
+
+#: The PostgreSQL triggers of each table, by the suffix of their names.
+_PG_KINDS = ("insert", "change", "truncate")
+
+
 def _trigger_sql_sqlite(name: str, table: str) -> list[str]:
-    ops = ("UPDATE", "DELETE") if name == "observation" else ("INSERT", "UPDATE", "DELETE")
     out = []
-    for op in ops:
+    for op in _sqlite_ops(name):
         row = "OLD" if op == "DELETE" else "NEW"
         out.append(
             f"CREATE TRIGGER IF NOT EXISTS palliro_journal_{name}_{op.lower()} AFTER {op} ON {table} "
@@ -111,10 +119,9 @@ def trigger_statements(vendor: str) -> list[str]:
 
 def expected_triggers(vendor: str) -> set[str]:
     if vendor == "sqlite":
-        return {f"palliro_journal_{name}_{op}" for name in TRACKED for op in ("insert", "update", "delete")
-                if not (name == "observation" and op == "insert")}
+        return {f"palliro_journal_{name}_{op.lower()}" for name in TRACKED for op in _sqlite_ops(name)}
     if vendor == "postgresql":
-        return {f"palliro_journal_{name}_{kind}" for name in TRACKED for kind in ("insert", "change", "truncate")}
+        return {f"palliro_journal_{name}_{kind}" for name in TRACKED for kind in _PG_KINDS}
     return set()
 
 
