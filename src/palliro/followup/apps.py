@@ -2,10 +2,28 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate, post_save
 
 
-def _sync_protocols(sender, **kwargs):
+def _sync_protocols(sender, verbosity=1, stdout=None, apps=None, **kwargs):
     from palliro.followup.protocols import sync_shipped_protocols
 
-    sync_shipped_protocols()
+    if apps is not None and not _tables_current(apps):
+        return  # migrated back to an older schema: the current models cannot be written
+    for update in sync_shipped_protocols():
+        if verbosity >= 1 and stdout is not None:
+            stdout.write(f"  {update}\n")
+
+
+def _tables_current(state_apps) -> bool:
+    from django.apps import apps as current
+
+    for name in ("Protocol", "ProtocolStep"):
+        try:
+            migrated = state_apps.get_model("followup", name)
+        except LookupError:
+            return False
+        columns = {f.column for f in migrated._meta.concrete_fields}
+        if not {f.column for f in current.get_model("followup", name)._meta.concrete_fields} <= columns:
+            return False
+    return True
 
 
 def _course_saved(sender, instance, created, raw=False, **kwargs):

@@ -11,9 +11,11 @@ import secrets
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from palliro.clinic.choices import Indication
 from palliro.clinic.models import Patient, Proxy, RTCourse
 from palliro.instruments.models import Instrument
 
@@ -31,11 +33,21 @@ class Anchor(models.TextChoices):
 
 
 class Protocol(models.Model):
+    """A named schedule of questionnaires. Palliro ships some (followup/protocols.py); a site adds its own or
+    adjusts a shipped one in the admin, and an upgrade never overwrites a shipped one a site changed."""
+
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=120)
-    indication = models.CharField(max_length=12, blank=True, help_text="RT course indication it is meant for.")
+    indication = models.CharField(
+        max_length=12, blank=True, choices=Indication.choices,
+        help_text="RT course indication it is meant for: offered first when enrolling such a course.",
+    )
     description = models.TextField(blank=True)
-    active = models.BooleanField(default=True)
+    active = models.BooleanField(default=True, help_text="Offered for new enrolments.")
+    shipped = models.BooleanField(default=False, editable=False, help_text="Came with Palliro (followup/protocols.py).")
+    edited = models.BooleanField(
+        default=False, editable=False, help_text="Changed by an administrator: upgrades leave it as it is."
+    )
 
     class Meta:
         ordering = ["name"]
@@ -45,23 +57,103 @@ class Protocol(models.Model):
 
 
 class ProtocolStep(models.Model):
-    """One questionnaire in a protocol; with ``repeat_until_*`` it repeats daily (a diary)."""
+    """One questionnaire in a protocol; with ``repeat_until_*`` it repeats daily (a diary).
+
+    ``clean()`` refuses what scheduling could not plan or a respondent could not answer (followup/scheduling.py
+    relies on it): a questionnaire that is not installed, one meant for someone else, a link valid for less
+    than a day, half a repeat, and a diary that would end before it starts.
+    """
 
     protocol = models.ForeignKey(Protocol, models.CASCADE, related_name="steps")
     label = models.CharField(max_length=60, help_text="Shown in adherence tables, e.g. 'week 2'.")
-    instrument_code = models.SlugField(max_length=64)
+    instrument_code = models.SlugField(max_length=64, verbose_name="questionnaire")
     respondent = models.CharField(max_length=8, choices=Respondent.choices, default=Respondent.PATIENT)
     anchor = models.CharField(max_length=16, choices=Anchor.choices)
-    day_offset = models.SmallIntegerField()
+    day_offset = models.SmallIntegerField(help_text="Days after the anchor (negative: before it).")
     window_days = models.PositiveSmallIntegerField(default=3, help_text="Days the link stays valid.")
-    repeat_until_anchor = models.CharField(max_length=16, choices=Anchor.choices, blank=True)
-    repeat_until_offset = models.SmallIntegerField(null=True, blank=True)
+    repeat_until_anchor = models.CharField(
+        max_length=16, choices=Anchor.choices, blank=True, help_text="For a daily diary: repeat until this anchor…"
+    )
+    repeat_until_offset = models.SmallIntegerField(null=True, blank=True, help_text="… plus these days.")
 
     class Meta:
         ordering = ["protocol", "anchor", "day_offset", "id"]
 
     def __str__(self):
         return f"{self.protocol.code}: {self.label} ({self.instrument_code})"
+
+    def clean(self):
+        errors: dict[str, str] = {}
+        if self.window_days is not None and self.window_days < 1:
+            errors["window_days"] = "The link must stay valid for at least one day."
+        if bool(self.repeat_until_anchor) != (self.repeat_until_offset is not None):
+            missing = "repeat_until_offset" if self.repeat_until_anchor else "repeat_until_anchor"
+            errors[missing] = (
+                "A daily diary needs both 'repeat until' fields (anchor and days); a single time point needs neither."
+            )
+        elif self.repeat_until_anchor and self.day_offset is not None and self._ends_before_start():
+            errors["repeat_until_offset"] = (
+                "The diary would end before it starts: its last day comes before its first "
+                f"({self.get_anchor_display().lower()} {self.day_offset:+d} days)."
+            )
+        if (self.anchor == Anchor.ENROLMENT and self.day_offset is not None and self.window_days is not None
+                and not self.repeat_until_anchor and self.day_offset + self.window_days < 0):
+            errors["day_offset"] = "This link would close before the day of enrolment: it would never be sent."
+        if self.instrument_code:
+            problem = instrument_problem(self.instrument_code, self.respondent)
+            if problem:
+                errors["instrument_code"] = problem
+        if errors:
+            raise ValidationError(errors)
+
+    def _ends_before_start(self) -> bool:
+        # The last fraction is never before the first: a diary from (last + a) to (first + b) with b < a, or from
+        # (anchor + a) to (same anchor + b) with b < a, has no day at all.
+        same = self.repeat_until_anchor == self.anchor
+        backwards = self.anchor == Anchor.LAST_FRACTION and self.repeat_until_anchor == Anchor.FIRST_FRACTION
+        return (same or backwards) and self.repeat_until_offset < self.day_offset
+
+
+def instrument_problem(code: str, respondent: str) -> str:
+    """Why a step asking ``respondent`` cannot use questionnaire ``code`` (empty when it can).
+
+    Scheduling invites with the newest active version of the code. A patient step needs a questionnaire the
+    patient answers, a relative's step one written for relatives (its FHIR respondent extension, as loaded into
+    Instrument); both need wording a patient or relative can read. A staff interview can use any of them.
+    """
+    instrument = Instrument.objects.filter(code=code, active=True).order_by("-version").first()
+    if instrument is None:
+        return f"No questionnaire {code!r} is installed (see the questionnaire list); check the code."
+    if respondent == Respondent.STAFF:
+        return ""
+    answered_by = _answered_by(instrument)
+    if respondent not in answered_by:
+        others = " or ".join(_WHO.get(r, r) for r in answered_by)
+        hint = _version_for(code, respondent)
+        return (f"{code} is answered by {others}, not by {_WHO[respondent]}"
+                + (f": use {hint} for this step." if hint else "; choose another questionnaire or respondent."))
+    if not instrument.patient_ready:
+        return (f"{code} has only neutral labels, not wording a patient or relative can read: it can only be used "
+                "in a staff interview step.")
+    return ""
+
+
+_WHO = {Respondent.PATIENT: "the patient", Respondent.PROXY: "a relative", Respondent.STAFF: "staff"}
+
+
+def _answered_by(instrument: Instrument) -> tuple[str, ...]:
+    try:
+        return instrument.questionnaire().respondents or (instrument.respondent,)
+    except ValueError:
+        return (instrument.respondent,)
+
+
+def _version_for(code: str, respondent: str) -> str:
+    """The relatives' version of a patient questionnaire (``-proxy``), or the patient's of a relatives' one."""
+    other = code.removesuffix("-proxy") if respondent == Respondent.PATIENT else f"{code}-proxy"
+    if other == code or not Instrument.objects.filter(code=other, active=True).exists():
+        return ""
+    return other
 
 
 class Enrolment(models.Model):

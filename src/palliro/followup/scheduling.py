@@ -152,24 +152,43 @@ def reschedule_course(course, now: datetime | None = None) -> int:
     return changed
 
 
-def _reschedule(enrolment: Enrolment, now: datetime) -> int:
+@transaction.atomic
+def replan_protocol(protocol: Protocol, steps: list[ProtocolStep] | None = None,
+                    now: datetime | None = None) -> tuple[int, int]:
+    """Bring the open invitations of a protocol's active enrolments in line after its steps changed.
+
+    As after a course save (``reschedule_course``): the open invitations become what enrolling now would plan.
+    ``steps`` are the steps to plan when not all of the protocol's rows are meant: a caller removing steps
+    passes the ones that stay, so that the open links of the others are cancelled before it deletes them.
+    Returns (active enrolments, invitations created, moved or cancelled).
+    """
+    now = now or timezone.now()
+    steps = list(protocol.steps.all()) if steps is None else list(steps)
+    enrolments = Enrolment.objects.filter(protocol=protocol, active=True).select_related("patient__site", "course")
+    count = changed = 0
+    for enrolment in enrolments:
+        count += 1
+        changed += _reschedule(enrolment, now, steps)
+    return count, changed
+
+
+def _reschedule(enrolment: Enrolment, now: datetime, steps: list[ProtocolStep] | None = None) -> int:
     # Locked so that the worker cannot send a link while it is being moved or cancelled (it skips locked rows).
     invitations = list(enrolment.invitations.filter(step__isnull=False).select_for_update())
     groups: dict[tuple, list[Invitation]] = defaultdict(list)
     for invitation in invitations:
         groups[(invitation.step_id, invitation.respondent, invitation.proxy_id)].append(invitation)
     plan = _Plan(enrolment, now, _cancelled_by_staff(invitations))
-    steps = {step.pk: step for step in enrolment.protocol.steps.all()}
     changed = 0
-    for step in steps.values():
+    for step in enrolment.protocol.steps.all() if steps is None else steps:
         days = planned_days(step, enrolment)
         for respondent, proxy in _respondents(step, enrolment.patient):
             existing = groups.pop((step.pk, respondent, proxy.pk if proxy else None), [])
             changed += plan.step(step, respondent, proxy, days, existing)
-    # Whoever is left is no longer asked (a relative who withdrew consent): their open links are cancelled.
-    for (step_id, respondent, _proxy_id), existing in groups.items():
-        if step_id in steps:
-            changed += plan.step(steps[step_id], respondent, None, [], existing)
+    # Whoever or whatever is left is no longer asked (a relative who withdrew consent, a step taken out of the
+    # protocol): their open links are cancelled.
+    for existing in groups.values():
+        changed += plan.drop(existing)
     return changed
 
 
@@ -246,6 +265,16 @@ class _Plan:
             instrument = _instrument(step.instrument_code)
             for day in missing[len(movable):]:
                 _build(self.enrolment, step, day, respondent, proxy, instrument).save()
+                changed += 1
+        return changed
+
+    def drop(self, existing: list[Invitation]) -> int:
+        """Cancel the links still open of a time point no longer planned (answered and missed ones stay)."""
+        changed = 0
+        for invitation in existing:
+            if invitation.is_open and invitation.expires_at > self.now:
+                invitation.state = InvitationState.CANCELLED
+                invitation.save(update_fields=["state"])
                 changed += 1
         return changed
 
