@@ -17,6 +17,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from palliro.core.errors import PalliroValueError
+from palliro.research.alive import ALIVE_NOTES, DEFAULT_ALIVE_EVIDENCE
 from palliro.stats.errors import StatsInputError
 from palliro.stats.survival import DEFAULT_TIMES_DAYS, CoxPH, KaplanMeier, logrank_test
 
@@ -68,6 +69,8 @@ class ReportOptions:
     outcome_group: str = "indication"
     qol_codes: tuple[str, ...] = ()
     endpoints: bool = True
+    #: What proves a patient without a death date alive (:data:`~palliro.research.alive.ALIVE_EVIDENCE`).
+    alive_evidence: str = DEFAULT_ALIVE_EVIDENCE
 
 
 @dataclass(frozen=True)
@@ -148,7 +151,7 @@ def survival_section(frame: pd.DataFrame, opt: ReportOptions):
     days, events, origin_label = time_from(frame, opt.origin)
     keep = days.notna() & events.notna()
     data = pd.DataFrame({"t": days[keep], "e": events[keep].astype(int), "g": _groups(frame, opt.group_by)[keep]})
-    notes = [f"Time from the {origin_label} to death; alive patients censored at the last known alive date.",
+    notes = [f"Time from the {origin_label} to death.", ALIVE_NOTES[opt.alive_evidence],
              f"{int((~keep).sum())} row(s) without follow-up (or without the starting event) left out."]
     if data.empty:
         raise StatsInputError("no rows with follow-up from this starting point", field="origin")
@@ -212,7 +215,8 @@ def cox_section(frame: pd.DataFrame, opt: ReportOptions):
     title = (f"Cox model (Efron ties), n = {model.n}, events = {model.n_events}; likelihood-ratio "
              f"{model.lr_chisq:.2f} on {model.lr_df} df, p = {model.lr_p:.4g}; "
              f"concordance {model.concordance.c_index:.3f}")
-    notes = [f"{len(data) - len(complete)} row(s) with a missing covariate or follow-up left out."]
+    notes = [f"{len(data) - len(complete)} row(s) with a missing covariate or follow-up left out.",
+             ALIVE_NOTES[opt.alive_evidence]]
     return [ReportTable("cox", title, pd.DataFrame(rows))], [], notes
 
 
@@ -270,7 +274,8 @@ def quality_section(frame: pd.DataFrame, opt: ReportOptions):
                      "same_day_upper_95": _r(s.upper)})
     tables = [
         ReportTable("mortality", f"{opt.horizon_days}-day mortality after the first fraction ({opt.ci_method} 95% CI)",
-                    pd.DataFrame(mort), "Patients censored before the horizon are left out of the denominator."),
+                    pd.DataFrame(mort), "Patients censored before the horizon are left out of the denominator. "
+                    + ALIVE_NOTES[opt.alive_evidence]),
         ReportTable("pathway", "Referral to treatment, visits and same-day treatment", pd.DataFrame(path),
                     "Visits: distinct dates among consultation, simulation and first fraction; same day: "
                     "consultation and first fraction on one date."),
@@ -300,6 +305,8 @@ def proportions_section(frame: pd.DataFrame, opt: ReportOptions):
         if ct.p_value is not None:
             title += f" — {ct.reason}, {ct.p_text}"
     notes = [f"{int((~keep).sum())} row(s) with the outcome not recorded left out; {opt.ci_method} intervals."]
+    if opt.outcome == "died_30":
+        notes.append(ALIVE_NOTES[opt.alive_evidence])
     return [ReportTable("proportions", title, pd.DataFrame(rows))], [], notes
 
 

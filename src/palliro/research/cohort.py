@@ -1,8 +1,8 @@
 """Turn a saved :class:`~palliro.research.models.Cohort` into a pseudonymised pandas frame.
 
-One ``.values()`` query for the courses (joined to their patients) and one aggregate query for the
-first episode of each kind; no per-row queries, so the frame for 100 000 patients is built in well
-under a second.
+One ``.values()`` query for the courses (joined to their patients), one aggregate query for the
+first episode of each kind and one for each patient's latest own answer; no per-row queries, so the frame
+for 100 000 patients is built in well under a second.
 
 Pseudonymisation: the frame carries the patient's pseudonym, site id, sex, primary tumour,
 performance status and the *age at first fraction*; never names, hospital numbers, contact details or
@@ -14,8 +14,14 @@ intersected with what the viewer may see.
 
 Derived columns (documented choices, not published definitions):
 
+* ``last_own_answer_date`` — the local day of the patient's latest own answer (respondent ``patient``), NaT
+  without one (:mod:`palliro.research.alive`).
+* ``followup_end_date`` — the death date, else the date last known alive under the chosen
+  :data:`~palliro.research.alive.ALIVE_EVIDENCE` (by default the later of ``last_known_alive`` and
+  ``last_own_answer_date``; ``"recorded"``: ``last_known_alive`` only). A death date always wins, so an answer
+  dated after it changes nothing.
 * ``os_days``/``os_event`` — survival from the first fraction: days to the death date (event) or to
-  the last-known-alive date (censored). Patients with neither have NaN and are left out of survival
+  ``followup_end_date`` (censored). Patients with neither have NaN and are left out of survival
   analyses (their number is reported), as are rows whose death or last contact precedes the first
   fraction (a recording error). A patient recorded dead *without* a date cannot exist (database
   constraint).
@@ -31,6 +37,7 @@ Derived columns (documented choices, not published definitions):
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -43,6 +50,14 @@ from django.db.models.functions import Cast
 from palliro.clinic import choices
 from palliro.clinic.models import Episode, RTCourse
 from palliro.followup.models import Enrolment
+from palliro.research.alive import (
+    DEFAULT_ALIVE_EVIDENCE,
+    RECORDED,
+    check_alive_evidence,
+    last_alive_dates,
+    latest_own_answers,
+    own_answer_days,
+)
 from palliro.research.localday import EpochSeconds
 
 VISIT_FIELDS: tuple[str, ...] = ("consultation_date", "simulation_date", "first_fraction_date")
@@ -75,6 +90,8 @@ class CohortFrame:
     frame: pd.DataFrame
     n_courses_matched: int
     n_without_follow_up: int
+    #: Which date last known alive ``followup_end_date`` uses (:data:`~palliro.research.alive.ALIVE_EVIDENCE`).
+    alive_evidence: str = RECORDED
 
 
 def visible_patient_filter(staff, prefix: str = "patient__") -> Q:
@@ -225,16 +242,8 @@ def build_frame(rows: list[tuple] | pd.DataFrame, episodes: list[tuple], unit: s
                       dtype=object)
     df["regimen"] = labels[regimen] if len(df) else pd.Series([], dtype=object)
     df["dose_per_fraction"] = df["total_dose_gy"] / df["fractions_planned"]
-    died = df["death_date"].notna()
-    end = df["death_date"].where(died, df["last_known_alive"])
-    df["followup_end_date"] = end
-    df["os_days"] = _days(end, first)
-    # Death or last contact before the first fraction is a data error, not a negative survival time.
-    df.loc[df["os_days"] < 0, "os_days"] = np.nan
-    df["os_event"] = np.where(df["os_days"].notna(), died.astype(float), np.nan)
-    df["from_last_days"] = _days(end, df["last_fraction_date"])
-    df.loc[df["from_last_days"] < 0, "from_last_days"] = np.nan
-    df["from_last_event"] = np.where(df["from_last_days"].notna(), died.astype(float), np.nan)
+    df["last_own_answer_date"] = pd.Series(np.full(len(df), np.datetime64("NaT", "ns")), index=df.index)
+    _set_follow_up(df, df["last_known_alive"])
     delivered = df["fractions_delivered"].astype(float)
     df["completed"] = np.where(delivered.notna(), (delivered >= df["fractions_planned"]).astype(float), np.nan)
     df["referral_to_first_days"] = _days(first, df["referral_date"])
@@ -260,6 +269,36 @@ def build_frame(rows: list[tuple] | pd.DataFrame, episodes: list[tuple], unit: s
     return CohortFrame(df, n_matched, n_missing)
 
 
+def _set_follow_up(df: pd.DataFrame, alive: pd.Series) -> None:
+    """The follow-up columns of ``df`` (in place): end at the death date, else at ``alive``, the date last known
+    alive."""
+    died = df["death_date"].notna()
+    end = df["death_date"].where(died, alive)
+    df["followup_end_date"] = end
+    df["os_days"] = _days(end, df["first_fraction_date"])
+    # Death or last contact before the first fraction is a data error, not a negative survival time.
+    df.loc[df["os_days"] < 0, "os_days"] = np.nan
+    df["os_event"] = np.where(df["os_days"].notna(), died.astype(float), np.nan)
+    df["from_last_days"] = _days(end, df["last_fraction_date"])
+    df.loc[df["from_last_days"] < 0, "from_last_days"] = np.nan
+    df["from_last_event"] = np.where(df["from_last_days"].notna(), died.astype(float), np.nan)
+
+
+def with_alive_evidence(built: CohortFrame, answered, seconds, evidence: str = DEFAULT_ALIVE_EVIDENCE) -> CohortFrame:
+    """``built`` (from :func:`build_frame`) with ``last_own_answer_date`` and the follow-up columns under
+    ``evidence``. ``answered``/``seconds``: patients and their latest own answer
+    (:func:`~palliro.research.alive.latest_own_answers`, or the analysis store's). The queries and the store
+    both end here, so the two paths derive follow-up with one rule. The frame is changed in place (it is the
+    caller's own: built for this cohort, or taken from the store's)."""
+    check_alive_evidence(evidence)
+    df = built.frame
+    own = own_answer_days(df["patient_id"].to_numpy(), df["site_id"].to_numpy(), answered, seconds) if len(df) else (
+        np.array([], dtype="datetime64[ns]"))
+    df["last_own_answer_date"] = pd.Series(own, index=df.index)
+    _set_follow_up(df, last_alive_dates(df["last_known_alive"], df["last_own_answer_date"], evidence))
+    return CohortFrame(df, built.n_courses_matched, int(df["os_days"].isna().sum()), evidence)
+
+
 def fetch_rows(
     queryset, fields: tuple[str, ...], as_text: tuple[str, ...] = (), as_epoch: tuple[str, ...] = ()
 ) -> list[tuple]:
@@ -283,8 +322,15 @@ def fetch_rows(
         return cursor.fetchall()
 
 
-def cohort_frame(cohort, staff) -> CohortFrame:
-    """The cohort's pseudonymised analysis frame for this viewer (two queries)."""
+def cohort_frame(cohort, staff, alive_evidence: str = DEFAULT_ALIVE_EVIDENCE,
+                 own_answers: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None) -> CohortFrame:
+    """The cohort's pseudonymised analysis frame for this viewer (three queries; a fourth reads the sites' time
+    zones when a patient has answered), alive patients followed up to the date ``alive_evidence`` says.
+
+    ``own_answers``: where the patients' latest own answers come from when not queried here — the result of
+    :func:`~palliro.research.alive.latest_own_answers` for this cohort's patients, asked for only once the rows are
+    built (report_run runs that query on a helper thread meanwhile)."""
+    check_alive_evidence(alive_evidence)
     courses = cohort_courses(cohort, staff)
     # By patients the frame is sorted on a unique key (patient, first fraction, course id) anyway: the
     # courses' default ordering would only add a sort of every row in the database.
@@ -296,7 +342,8 @@ def cohort_frame(cohort, staff) -> CohortFrame:
         .annotate(first=Min("onset_date"))
         .values_list("patient_id", "kind", "first")
     )
-    result = build_frame(rows, episodes, cohort.unit)
+    answered, seconds = own_answers() if own_answers is not None else latest_own_answers(courses.values("patient_id"))
+    result = with_alive_evidence(build_frame(rows, episodes, cohort.unit), answered, seconds, alive_evidence)
     assert not (IDENTIFYING & set(result.frame.columns))
     return result
 
@@ -304,8 +351,8 @@ def cohort_frame(cohort, staff) -> CohortFrame:
 def time_from(frame: pd.DataFrame, origin: str) -> tuple[pd.Series, pd.Series, str]:
     """Durations and events from ``origin``: "first_fraction", "last_fraction" or "episode:<kind>".
 
-    From an episode, time runs from its onset to death or last contact; patients without that episode
-    are left out.
+    From an episode, time runs from its onset to death or the date last known alive (``followup_end_date``);
+    patients without that episode are left out.
     """
     if origin == "first_fraction":
         return frame["os_days"], frame["os_event"], "first fraction"

@@ -5,6 +5,7 @@ from django import forms
 from palliro.accounts.models import Site
 from palliro.clinic import choices
 from palliro.followup.models import Protocol
+from palliro.research.alive import ALIVE_EVIDENCE, DEFAULT_ALIVE_EVIDENCE
 from palliro.research.analyses import (
     COVARIATE_CHOICES,
     GROUP_CHOICES,
@@ -69,6 +70,13 @@ class ReportForm(forms.Form):
                                 initial="completed", required=False)
     outcome_group = forms.ChoiceField(label="Proportion: by", choices=list(GROUP_CHOICES.items())[1:],
                                       initial="indication", required=False)
+    alive_evidence = forms.ChoiceField(
+        label="Last known alive (for patients without a date of death)", choices=list(ALIVE_EVIDENCE.items()),
+        initial=DEFAULT_ALIVE_EVIDENCE, required=False,
+        help_text="Where survival and mortality stop following a living patient. A questionnaire the patient "
+                  "answered themselves proves they were alive that day; relatives' answers and staff interviews "
+                  "do not count.",
+    )
 
     def clean_times(self):
         raw = (self.cleaned_data.get("times") or "").strip()
@@ -91,4 +99,5 @@ class ReportForm(forms.Form):
             covariates=tuple(d.get("covariates") or ("age",)), horizon_days=d.get("horizon_days") or 30,
             ci_method=d.get("ci_method") or "wilson", outcome=d.get("outcome") or "completed",
             outcome_group=d.get("outcome_group") or "indication",
+            alive_evidence=d.get("alive_evidence") or DEFAULT_ALIVE_EVIDENCE,
         )

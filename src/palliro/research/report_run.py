@@ -6,8 +6,10 @@ one after the other, with the QoL means pooled in the database for the report's 
 (:func:`~palliro.research.endpoints.load_qol_pooled`) instead of per patient in pandas.
 
 Order of work: the endpoint answers (pain, diary, analgesics, invitations, proxy pairs) load on a second
-thread while the frame is built; as soon as the frame gives each patient's report group, the QoL pooling
-query starts on a third thread while the survival, Cox, regimen, quality, validation and proportion
+thread and the patients' latest own answers (proof of life, :mod:`palliro.research.alive`) on a third while the
+frame is built; as soon as the frame gives each patient's report group, the QoL pooling
+query starts on the third thread (the frame needed the own answers, so it is free) while the survival, Cox,
+regimen, quality, validation and proportion
 sections are computed; the endpoint sections follow. The database drivers (sqlite3, psycopg) release the
 GIL while the database works, so on two cores the queries overlap with the pandas work. Each helper
 thread uses its own database connection (Django's connections are per thread) and closes it when done.
@@ -30,6 +32,7 @@ from dataclasses import replace
 from django.conf import settings
 from django.db import connection, connections
 
+from palliro.research.alive import latest_own_answers
 from palliro.research.analyses import Report, ReportOptions, build_report
 from palliro.research.cohort import CohortFrame, cohort_courses, cohort_frame
 from palliro.research.endpoint_report import endpoint_sections, report_groups
@@ -77,7 +80,7 @@ def _snapshot() -> Snapshot | None:
 def report_from_snapshot(snap: Snapshot, cohort, staff, options: ReportOptions,
                          endpoints: bool = True) -> tuple[CohortFrame, Report | None]:
     """:func:`cohort_report` computed from the analysis store's copies."""
-    built = frame_from_store(snap, cohort, staff)
+    built = frame_from_store(snap, cohort, staff, options.alive_evidence)
     frame = built.frame
     if not len(frame):
         return built, None
@@ -110,7 +113,10 @@ def cohort_report(cohort, staff, options: ReportOptions | None = None, *, endpoi
     with (ThreadPoolExecutor(2, thread_name_prefix="cohort-report") if parallel else _Inline()) as pool:
         run = (lambda fn, *a, **kw: pool.submit(_closing, fn, *a, **kw)) if parallel else pool.submit
         loading = run(load_endpoint_data, ids, qol_codes=options.qol_codes, qol=False) if wanted else None
-        built = cohort_frame(cohort, staff)
+        # The latest own answers (a scan of the cohort's answers) load beside the frame's rows; the pool's
+        # second thread is free again before the QoL pooling needs it.
+        answers = run(latest_own_answers, ids)
+        built = cohort_frame(cohort, staff, options.alive_evidence, own_answers=answers.result)
         frame = built.frame
         if not len(frame):
             if loading is not None:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from palliro.accounts.access import audit, staff_required
 from palliro.accounts.models import Site
+from palliro.research.alive import ALIVE_EVIDENCE
 from palliro.research.analyses import ReportOptions
 from palliro.research.cohort import cohort_frame
 from palliro.research.exports import cohort_bundle, table_csv, table_xlsx
@@ -144,7 +145,9 @@ def table_export(request, pk, key, fmt):
     name = f"cohort-{cohort.pk}-{key}.{fmt}"
     if fmt == "csv":
         return _download(table_csv(table.frame), fmt, name)
-    return _download(table_xlsx(table.frame, table.title, cohort.describe()), fmt, name)
+    # The workbook says which date last known alive its follow-up used, as the page's notes do.
+    lines = [*cohort.describe(), ("Date last known alive", ALIVE_EVIDENCE[report.options.alive_evidence])]
+    return _download(table_xlsx(table.frame, table.title, lines), fmt, name)
 
 
 @staff_required
