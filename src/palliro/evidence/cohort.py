@@ -8,12 +8,17 @@ Choices (documented, not from a published definition):
 
 * A patient counts once, with their earliest eligible course; a patient whose earliest eligible course
   is in group A is not counted in group B for a later course (re-irradiation).
+* The date last known alive of a patient without a death date follows the research cohort report's rule
+  (:mod:`palliro.research.alive`), chosen by ``CohortSpec.alive_evidence``: by default the later of the
+  recorded ``last_known_alive`` and the local day of the patient's latest own answer (respondent ``patient``;
+  relatives' answers and staff interviews do not count); ``"recorded"``: the recorded date only. A patient
+  recorded as deceased is never followed up by it, whatever they answered.
 * Death within N days of the first fraction: event if the death date is at most N days after the first
-  fraction. Patients count only with complete follow-up to N days: a recorded death date, or a last
-  known alive date at least N days after the first fraction. A patient recorded as deceased without a
+  fraction. Patients count only with complete follow-up to N days: a recorded death date, or a date last
+  known alive at least N days after the first fraction. A patient recorded as deceased without a
   date has incomplete follow-up.
-* Survival from the first fraction (Cox model): time in days to the death date, or censored at the last
-  known alive date; patients with neither are left out. A death on the day of the first fraction is
+* Survival from the first fraction (Cox model): time in days to the death date, or censored at the date
+  last known alive; patients with neither are left out. A death on the day of the first fraction is
   entered at half a day, because the Cox fit needs positive times.
 """
 
@@ -24,10 +29,18 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 
 from palliro.clinic.choices import VitalStatus
 from palliro.clinic.models import RTCourse
+from palliro.research.alive import (
+    ALIVE_EVIDENCE,
+    DEFAULT_ALIVE_EVIDENCE,
+    last_alive_dates,
+    latest_own_answers,
+    own_answer_days,
+)
 from palliro.stats.errors import StatsInputError
 from palliro.stats.survival import CoxPH
 
@@ -54,8 +67,13 @@ class CohortSpec:
     indication: str = ""
     date_from: date | None = None
     date_to: date | None = None
+    #: What proves a patient without a death date alive (:data:`~palliro.research.alive.ALIVE_EVIDENCE`).
+    alive_evidence: str = DEFAULT_ALIVE_EVIDENCE
 
     def __post_init__(self) -> None:
+        if self.alive_evidence not in ALIVE_EVIDENCE:
+            raise StatsInputError(f"unknown definition of last known alive {self.alive_evidence!r}",
+                                  field="alive_evidence")
         if self.group_a == self.group_b:
             raise StatsInputError("the two groups must use different regimens", field="group_b")
         if self.date_from and self.date_to and self.date_from > self.date_to:
@@ -64,7 +82,8 @@ class CohortSpec:
 
 @dataclass(frozen=True)
 class CohortPatient:
-    """One patient (no identifiers): group 1 = A, 0 = B; dates relative to the first fraction."""
+    """One patient (no identifiers): group 1 = A, 0 = B. ``last_known_alive``: the date last known alive under the
+    spec's ``alive_evidence`` (the recorded date, or a later own answer's day)."""
 
     group: int
     first_fraction: date
@@ -93,17 +112,32 @@ def cohort_patients(spec: CohortSpec) -> list[CohortPatient]:
         fractions_planned__in=[spec.group_a.fractions, spec.group_b.fractions],
     ).order_by("patient_id", "first_fraction_date", "pk").values_list(
         "patient_id", "total_dose_gy", "fractions_planned", "first_fraction_date",
-        "patient__death_date", "patient__last_known_alive", "patient__vital_status",
+        "patient__death_date", "patient__last_known_alive", "patient__vital_status", "patient__site_id",
     )
     seen: set[int] = set()
-    out = []
-    for pid, dose, fractions, first, death, alive, status in rows:
+    chosen = []
+    for pid, dose, fractions, first, death, alive, status, site in rows:
         group = regimens.get((Decimal(dose), fractions))
         if group is None or pid in seen:
             continue
         seen.add(pid)
-        out.append(CohortPatient(group, first, death, alive, status == VitalStatus.DEAD or death is not None))
-    return out
+        chosen.append((pid, site, group, first, death, alive, status == VitalStatus.DEAD or death is not None))
+    return [CohortPatient(group, first, death, alive, deceased)
+            for (_pid, _site, group, first, death, _recorded, deceased), alive
+            in zip(chosen, _last_alive(chosen, courses, spec.alive_evidence), strict=True)]
+
+
+def _last_alive(chosen: list[tuple], courses, evidence: str) -> list[date | None]:
+    """The date last known alive of each chosen patient under ``evidence``: one aggregate query for the latest
+    own answers of the courses' patients, as the research cohort frame reads them."""
+    if not chosen:
+        return []
+    recorded = pd.Series([row[5] for row in chosen], dtype="datetime64[ns]")
+    pids = np.array([row[0] for row in chosen], dtype=np.int64)
+    answered, seconds = latest_own_answers(courses.values("patient_id"))
+    own = pd.Series(own_answer_days(pids, [row[1] for row in chosen], answered, seconds))
+    alive = last_alive_dates(recorded, own, evidence)
+    return [None if pd.isna(day) else day.date() for day in alive]
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from palliro.clinic.choices import Indication
 from palliro.evidence.cohort import CohortSpec, Regimen
 from palliro.evidence.models import INPUT_FIELDS, Method, Outcome, Review, StudyRow
 from palliro.evidence.tables import StudyInput, validate_study
+from palliro.research.alive import ALIVE_EVIDENCE, DEFAULT_ALIVE_EVIDENCE
 from palliro.stats.errors import StatsInputError
 
 
@@ -66,6 +67,12 @@ class GroupsForm(forms.Form):
     a_fractions = forms.IntegerField(label="Group A: fractions", min_value=1, max_value=100)
     b_dose = forms.DecimalField(label="Group B: total dose (Gy)", min_value=Decimal("0.01"), max_digits=6, decimal_places=2)
     b_fractions = forms.IntegerField(label="Group B: fractions", min_value=1, max_value=100)
+    alive_evidence = forms.ChoiceField(
+        label="Last known alive (for patients without a date of death)", choices=list(ALIVE_EVIDENCE.items()),
+        initial=DEFAULT_ALIVE_EVIDENCE, required=False,
+        help_text="A questionnaire the patient answered themselves proves they were alive that day; relatives' "
+                  "answers and staff interviews do not count.",
+    )
 
     def spec(self, site_ids) -> CohortSpec | None:
         """The cohort specification, or None with the error added to the form."""
@@ -73,7 +80,8 @@ class GroupsForm(forms.Form):
         try:
             return CohortSpec(frozenset(site_ids), Regimen(d["a_dose"], d["a_fractions"]),
                               Regimen(d["b_dose"], d["b_fractions"]), d.get("indication") or "",
-                              d.get("date_from"), d.get("date_to"))
+                              d.get("date_from"), d.get("date_to"),
+                              d.get("alive_evidence") or DEFAULT_ALIVE_EVIDENCE)
         except StatsInputError as exc:
             self.add_error(None, str(exc).split(": ", 1)[-1])
             return None

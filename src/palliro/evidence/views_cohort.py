@@ -11,6 +11,7 @@ from palliro.evidence import cohort, forms
 from palliro.evidence.ipd_upload import analyse_ipd, read_ipd
 from palliro.evidence.models import DICHOTOMOUS, StudyRow
 from palliro.evidence.views import _next_position, outcome_for_user, review_for_user
+from palliro.research.alive import ALIVE_EVIDENCE_SHORT
 from palliro.stats.errors import StatsInputError
 from palliro.stats.meta import StudyTableError
 from palliro.stats.plots import inline_svg
@@ -51,16 +52,18 @@ def own_cohort(request, pk):
 def _own_row(outcome, spec: cohort.CohortSpec, days: int | None, label: str) -> StudyRow:
     patients = cohort.cohort_patients(spec)
     groups = f"{spec.group_a.label} vs {spec.group_b.label}"
+    alive = f"; last known alive: {ALIVE_EVIDENCE_SHORT[spec.alive_evidence]}"
     if outcome.measure in DICHOTOMOUS:
         counts = cohort.death_within(patients, days)
         inputs = counts.as_inputs
         source = (f"Own cohort, {groups}: death within {days} days, {counts.events_a}/{counts.total_a} vs "
-                  f"{counts.events_b}/{counts.total_b}; {counts.incomplete} without complete follow-up left out")
+                  f"{counts.events_b}/{counts.total_b}; {counts.incomplete} without complete follow-up left out"
+                  f"{alive}")
     else:
         hazard = cohort.hazard_ratio(patients)
         inputs = hazard.as_inputs
         source = (f"Own cohort, {groups}: Cox model of survival from first fraction, {hazard.n_a} vs {hazard.n_b} "
-                  f"patients, {hazard.events} deaths; {hazard.left_out} without follow-up left out")
+                  f"patients, {hazard.events} deaths; {hazard.left_out} without follow-up left out{alive}")
     with transaction.atomic():
         return StudyRow.objects.create(
             outcome=outcome, position=_next_position(outcome), label=label, source=source[:300],
