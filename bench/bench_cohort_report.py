@@ -6,7 +6,8 @@ for the first ``--activity`` patients (default 10 000: about 1.06 million observ
 100 000 would take about half an hour to generate and hold ~11 million observations), then times, in-process
 and after one warm-up run:
 
-* ``cohort_frame`` — the pseudonymised frame (two queries),
+* ``cohort_frame`` — the pseudonymised frame (two queries, plus one aggregate for each patient's latest own
+  answer: the proof of life the default ``alive_evidence`` censors at),
 * ``load_endpoint_data`` — the cohort's pain and diary answers, QoL answers summed per patient, code and
   time point in the database, same-day patient/proxy pairs found in the database (one self-join), the
   analgesics of the patients with a pain or diary answer, sites' OMED tables and invitations (seven queries),
