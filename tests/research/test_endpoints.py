@@ -131,3 +131,23 @@ def test_adherence_lists_time_points_in_order_of_their_numbers():
     (table,), _, _ = adherence_section(None, data, ReportOptions())
     assert table.frame["time_point"].tolist() == [
         "baseline", "pain diary", "week 2", "week 2 (relative)", "week 4", "week 12"]
+
+
+@pytest.mark.django_db
+def test_proxy_kappa_weighs_disagreement_on_the_items_whole_scale(answered, make_cohort, clinician_a):
+    from palliro.research.endpoints import proxy_pairs
+    from palliro.stats.agreement import weighted_kappa
+
+    built = cohort_frame(make_cohort(), staff_context(clinician_a))
+    data = load_endpoint_data(list(built.frame["patient_id"]))
+    row = build_report(built.frame, ReportOptions(), data).table("proxy_agreement").frame.set_index("item").loc[
+        "palliro-general/pain-worst"]
+    pairs = proxy_pairs(data)
+    pairs = pairs[pairs["item"] == "palliro-general/pain-worst"]
+    a, b = pairs["patient"].tolist(), pairs["proxy"].tolist()
+    # Worst pain is answered on 0-10: a one-point disagreement is a tenth of the scale, whatever was observed.
+    whole_scale = weighted_kappa(a, b, categories=list(range(11)), weights="linear")
+    observed_only = weighted_kappa(a, b, categories=sorted(set(a) | set(b)), weights="linear")
+    assert round(whole_scale.kappa, 3) != round(observed_only.kappa, 3)
+    assert row["weighted_kappa"] == pytest.approx(whole_scale.kappa, abs=1e-3)
+    assert -1 <= row["kappa_lower"] <= row["kappa_upper"] <= 1

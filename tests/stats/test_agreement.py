@@ -113,6 +113,21 @@ def test_weights_cohen_1968():
     assert quad[0].tolist() == pytest.approx([1, 8 / 9, 5 / 9, 0])
 
 
+def test_kappa_limits_stay_within_minus_one_and_one():
+    # 3 pairs on a 0-3 scale, linear weights: po = (1 + 2/3 + 1) / 3 = 8/9, pe = 14/27 (by hand), kappa = 10/13;
+    # SE 0.209, so the Wald upper limit 10/13 + 1.96 * 0.209 = 1.18 — a value kappa cannot take.
+    r = weighted_kappa([0, 2, 3], [0, 3, 3], categories=[0, 1, 2, 3], weights="linear")
+    assert r.kappa == pytest.approx(10 / 13, rel=1e-12)
+    wald_upper = r.kappa + 1.959963984540054 * r.se
+    assert wald_upper > 1 and r.upper == 1.0 and r.truncated
+    assert r.lower == pytest.approx(r.kappa - 1.959963984540054 * r.se, rel=1e-12)
+
+
+def test_kappa_limits_inside_the_range_are_not_truncated():
+    r = kappa_from_table(TABLE, "linear")
+    assert not r.truncated and r.upper == pytest.approx(r.kappa + 1.959963984540054 * r.se, rel=1e-12)
+
+
 def test_weighted_kappa_from_ratings_equals_table():
     r1, r2 = [], []
     for i in range(4):

@@ -98,12 +98,32 @@ def adherence_section(frame, data, opt):
                         pd.DataFrame(rows))], [], []
 
 
+def item_scale(item: str) -> tuple[float, ...] | None:
+    """The answer scale of ``instrument/link-id`` in its installed questionnaire: the options' ordinal values
+    of a choice item, every whole number from minimum to maximum of an integer item; None when unknown."""
+    from palliro.instruments.models import latest_instrument
+
+    code, _, link_id = item.partition("/")
+    instrument = latest_instrument(code)
+    if instrument is None:
+        return None
+    found = next((q for q in instrument.questionnaire().questions if q.link_id == link_id), None)
+    if found is None:
+        return None
+    if found.options:
+        return tuple(sorted({float(o.ordinal) for o in found.options}))
+    if found.type == "integer" and found.min_value is not None and found.max_value is not None:
+        return tuple(float(v) for v in range(int(found.min_value), int(found.max_value) + 1))
+    return None
+
+
 def proxy_section(frame, data, opt):
     from palliro.stats.agreement import bland_altman, icc, weighted_kappa
     from palliro.stats.plots_survival import bland_altman_plot
 
     pairs = proxy_pairs(data)
     rows, figures, notes = [], [], []
+    scale_notes, truncated = [], []
     for item, sub in pairs.groupby("item"):
         if len(sub) < 3:
             notes.append(f"{item}: {len(sub)} same-day pair(s), at least 3 needed.")
@@ -116,9 +136,16 @@ def proxy_section(frame, data, opt):
         except StatsInputError as exc:
             row.update(icc=None, icc_note=str(exc))
         try:
-            cats = sorted(set(a.tolist()) | set(b.tolist()))
+            # Linear weights follow the spacing of the whole answer scale, not of the values that happen to
+            # be observed (with 0, 5 and 10 observed, 0 and 5 would otherwise count as neighbours).
+            scale = item_scale(item)
+            if scale is None:
+                scale_notes.append(item)
+            cats = sorted(set(a.tolist()) | set(b.tolist()) | set(scale or ()))
             k = weighted_kappa(a.tolist(), b.tolist(), categories=cats, weights="linear")
             row.update(weighted_kappa=_r(k.kappa), kappa_lower=_r(k.lower), kappa_upper=_r(k.upper))
+            if k.truncated:
+                truncated.append(item)
         except StatsInputError as exc:
             row.update(weighted_kappa=None, kappa_note=str(exc))
         ba = bland_altman(a, b)
@@ -131,8 +158,14 @@ def proxy_section(frame, data, opt):
                                             ba, title=item, ylabel="Patient − proxy")))
     if not rows:
         raise StatsInputError("no item has 3 or more same-day patient/proxy pairs", field="proxy answers")
-    notes.insert(0, "ICC(A,1) absolute agreement; kappa with linear weights over the observed categories; "
-                 "Bland–Altman bias = patient − proxy, limits bias ± 1.96 SD.")
+    notes.insert(0, "ICC(A,1) absolute agreement; kappa with linear weights over each item's answer scale "
+                 "(large-sample limits, kept within −1 to 1); Bland–Altman bias = patient − proxy, limits bias "
+                 "± 1.96 SD.")
+    if scale_notes:
+        notes.append("Answer scale unknown (questionnaire not installed), kappa weights over the observed values: "
+                     + ", ".join(scale_notes) + ".")
+    if truncated:
+        notes.append("Kappa limit cut at −1 or 1 (few pairs): " + ", ".join(truncated) + ".")
     return [ReportTable("proxy_agreement", "Patient–proxy agreement per item (same-day answers)",
                         pd.DataFrame(rows))], figures, notes
 

@@ -163,7 +163,12 @@ KappaWeights = Literal["linear", "quadratic", "unweighted"]
 
 @dataclass(frozen=True)
 class KappaResult:
-    """Cohen's (weighted) kappa with large-sample SE, CI and z test of kappa = 0."""
+    """Cohen's (weighted) kappa with large-sample SE, CI and z test of kappa = 0.
+
+    ``lower``/``upper``: the large-sample (Wald) limits kappa ± z·SE, truncated to kappa's range [−1, 1]
+    (with few pairs the untruncated limit can pass 1, a value kappa cannot take); ``truncated`` says whether
+    either limit was cut.
+    """
 
     kappa: float
     se: float
@@ -178,6 +183,7 @@ class KappaResult:
     categories: tuple
     observed_agreement: float
     expected_agreement: float
+    truncated: bool = False
 
 
 def agreement_weights(k: int, weights: KappaWeights) -> np.ndarray:
@@ -229,11 +235,12 @@ def kappa_from_table(
     zc = float(sps.norm.ppf(1 - (1 - conf) / 2))
     z = kappa / se0 if se0 > 0 else math.nan
     cats = tuple(categories) if categories is not None else tuple(range(k))
+    wald_lower, wald_upper = float(kappa - zc * se), float(kappa + zc * se)
     return KappaResult(
         kappa=float(kappa),
         se=se,
-        lower=float(kappa - zc * se),
-        upper=float(kappa + zc * se),
+        lower=max(wald_lower, -1.0),
+        upper=min(wald_upper, 1.0),
         confidence=conf,
         se_null=se0,
         z=float(z),
@@ -243,6 +250,7 @@ def kappa_from_table(
         categories=cats,
         observed_agreement=po,
         expected_agreement=pe,
+        truncated=wald_lower < -1.0 or wald_upper > 1.0,
     )
 
 
