@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.urls import path
 
-from palliro.followup import views
+from palliro.followup import response_views, views
 
 urlpatterns = [
     path("patient/<int:pk>/", views.patient_followup, name="followup_patient"),
@@ -12,6 +12,7 @@ urlpatterns = [
     path("invitation/<int:pk>/handout/", views.invitation_handout, name="followup_handout"),
     path("invitation/<int:pk>/interview/", views.staff_entry, name="followup_staff_entry"),
     path("adherence/", views.adherence, name="followup_adherence"),
+    path("response/<int:pk>/", response_views.response_detail, name="response_detail"),
 ]
 
 # Benchmark endpoints (bench/bench_submit.py): mounted only when the server is started with PALLIRO_BENCH=1,

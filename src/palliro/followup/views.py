@@ -18,7 +18,7 @@ from palliro.accounts.access import audit, staff_required
 from palliro.clinic.views import get_patient_for_user, visible_patients
 from palliro.followup import handout as handouts
 from palliro.followup.forms import AdherenceFilterForm, EnrolForm, ProxyInvitationForm, StaffResponseForm
-from palliro.followup.models import OPEN_INVITATION_STATES, Invitation, InvitationState, Respondent
+from palliro.followup.models import OPEN_INVITATION_STATES, Invitation, InvitationState, Respondent, Response
 from palliro.followup.notifications import Channel, channel_for, recipient_of
 from palliro.followup.scheduling import EnrolmentError, enrol, invite_proxy
 from palliro.followup.submission import SubmissionError, submit
@@ -46,15 +46,26 @@ def patient_followup(request, pk):
     invitations = list(
         patient.invitations.select_related("instrument", "proxy", "enrolment__protocol").order_by("due_at", "pk")
     )
+    # Every stored answer set, drafts included, each linking to its page (response_detail).
+    answered = list(
+        Response.objects.filter(patient=patient)
+        .only("pk", "invitation_id", "status", "submitted_at", "updated_at", "respondent", "instrument__title")
+        .select_related("instrument").order_by("submitted_at", "pk")
+    )
+    by_invitation: dict[int, list[Response]] = {}
+    for response in answered:
+        by_invitation.setdefault(response.invitation_id, []).append(response)
     now = timezone.now()
     for invitation in invitations:
         invitation.is_live = invitation.is_open and invitation.expires_at > now
         invitation.channel_label = CHANNEL_LABELS.get(invitation.channel, "")
+        invitation.answer_sets = by_invitation.get(invitation.pk, [])
     audit(request, "followup_view", patient=patient, obj=patient)
     context = {
         "patient": patient,
         "enrolments": patient.enrolments.select_related("protocol", "course"),
         "invitations": invitations,
+        "uninvited_responses": by_invitation.get(None, []),
         "no_channel": not (patient.email or patient.phone),
         "zone": ZoneInfo(patient.site.timezone),
     }
