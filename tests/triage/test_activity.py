@@ -99,3 +99,22 @@ def test_a_second_run_leaves_patients_in_follow_up_as_they_are(db):
     counts = write_activity(Patient.objects.all(), 3, ANCHOR)
     assert counts["enrolments"] == counts["invitations"] == counts["observations"] == 0
     assert snapshot() == first
+
+
+def test_nothing_happens_later_today_than_the_real_clock_when_the_anchor_is_today(db):
+    # The demo generates up to "today": started at 00:27 it wrote answers stamped 11:36 the same day.
+    from datetime import UTC, datetime
+    from unittest import mock
+
+    from django.utils import timezone
+
+    early = datetime(2026, 6, 1, 0, 27, tzinfo=UTC)
+    write_department(300, 3, ANCHOR, activity=False)
+    with mock.patch.object(timezone, "now", return_value=early):
+        write_activity(Patient.objects.all(), 3, ANCHOR)
+    assert Response.objects.exists()
+    assert not Response.objects.filter(submitted_at__gt=early).exists()
+    assert not Observation.objects.filter(observed_at__gt=early).exists()
+    assert not Alert.objects.filter(created__gt=early).exists()
+    assert not Enrolment.objects.filter(enrolled_at__gt=early).exists()
+    assert not Invitation.objects.filter(completed_at__gt=early).exists()

@@ -20,9 +20,9 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.utils import timezone
 
 from palliro.accounts.models import Site
 from palliro.clinic.models import Patient, Proxy, RTCourse
@@ -119,7 +119,7 @@ def write_activity(patients_qs, seed: int, anchor: date, progress=None) -> dict[
     """
     instruments = _Instruments()
     rules = {r.code: r for r in AlertRule.objects.filter(code__in=["pain-worst-high", "mscc-red-flag"])}
-    zones = {pk: ZoneInfo(tz) for pk, tz in Site.objects.values_list("pk", "timezone")}
+    zones = {pk: Site.zone_named(tz) for pk, tz in Site.objects.values_list("pk", "timezone")}
     steps: dict[str, tuple] = {}  # indication → (protocol, its steps)
     counts = {"enrolments": 0, "invitations": 0, "responses": 0, "observations": 0, "alerts": 0}
     patient_ids = list(patients_qs.order_by("pk").values_list("pk", flat=True))
@@ -148,7 +148,9 @@ def _write_chunk(chunk, offset, seed, anchor, instruments, rules, zones, steps, 
     proxies: dict[int, list[Proxy]] = {}
     for proxy in Proxy.objects.filter(patient_id__in=chunk, active=True, consent=True).order_by("patient_id", "pk"):
         proxies.setdefault(proxy.patient_id, []).append(proxy)
-    now = datetime.combine(anchor, time(12), tzinfo=UTC)
+    # Noon of the anchor day, but never later than the real clock: with the anchor today (the demo), nothing may
+    # be answered, enrolled or alerted in the hours still to come.
+    now = min(datetime.combine(anchor, time(12), tzinfo=UTC), timezone.now())
     enrolments, plans, alerts = [], [], []
     for index, pid in enumerate(chunk, start=offset):
         rng = random.Random(seed * 1_000_003 + index)
@@ -166,12 +168,12 @@ def _write_chunk(chunk, offset, seed, anchor, instruments, rules, zones, steps, 
             continue
         zone = zones[patient.site_id]
         enrolment = Enrolment(patient=patient, course=course, protocol=protocol,
-                              enrolled_at=datetime.combine(enrolled_on, time(10), tzinfo=zone))
+                              enrolled_at=min(datetime.combine(enrolled_on, time(10), tzinfo=zone), now))
         enrolments.append(enrolment)
         planned = _patient_plan(patient, course, enrolment, protocol_steps, proxies.get(pid, []), zone, now,
                                 anchor, rng, instruments)
         plans.extend(planned)
-        alerts.extend(_alerts(patient, planned, rules, anchor, rng))
+        alerts.extend(_alerts(patient, planned, rules, anchor, now, rng))
     _store(enrolments, plans, alerts, counts)
 
 
@@ -297,7 +299,7 @@ def _answers(instrument, items, pain: int, symptoms: dict, rng) -> tuple[dict, l
     return answers, observation_rows(instrument, questionnaire, answers)
 
 
-def _alerts(patient, planned: list[_Planned], rules, anchor: date, rng) -> list[Alert]:
+def _alerts(patient, planned: list[_Planned], rules, anchor: date, now: datetime, rng) -> list[Alert]:
     fired = []
     high = [p.answered_at for p in planned if p.values and p.invitation.respondent == Respondent.PATIENT
             and any(code.endswith("/pain-worst") and value >= 7 for code, value in p.values)]
@@ -305,7 +307,8 @@ def _alerts(patient, planned: list[_Planned], rules, anchor: date, rng) -> list[
         fired.append((rules["pain-worst-high"], high[-1]))
     if rng.random() < 0.01 and "mscc-red-flag" in rules and planned:
         first_due = planned[0].invitation.due_at.date()
-        fired.append((rules["mscc-red-flag"], _at(max(first_due, anchor - timedelta(days=rng.randrange(30))), rng)))
+        day = max(first_due, anchor - timedelta(days=rng.randrange(30)))
+        fired.append((rules["mscc-red-flag"], min(_at(day, rng), now)))
     alerts = []
     for rule, when in fired:
         alert = Alert(patient=patient, rule=rule, severity=rule.severity, priority=SEVERITY_RANK[rule.severity],
