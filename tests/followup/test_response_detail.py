@@ -171,3 +171,15 @@ def test_the_follow_up_page_links_to_answers_and_drafts(login, nurse_a, ann):
 def test_every_care_role_at_the_site_may_read_it(request, login, user, ann):
     response = store(ann)
     assert page_of(login(request.getfixturevalue(user)), response).status_code == 200
+
+
+def test_it_lists_an_alert_the_response_fired_again_as_a_repeat(login, nurse_a, ann):
+    from palliro.triage.models import Alert
+
+    first = store(ann, pain_worst="9")
+    alert = first.alerts.first()
+    second = store(ann, pain_worst="3")
+    # What triage stores for a repeat: the alert's last firing at the repeating response's own time.
+    Alert.objects.filter(pk=alert.pk).update(last_fired=second.submitted_at)
+    body = page_of(login(nurse_a), second).content.decode()
+    assert reverse("triage:alert", args=[alert.pk]) in body and "fired again: first raised earlier" in body
