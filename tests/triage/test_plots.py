@@ -68,3 +68,15 @@ def test_it_summarises_each_line():
         ("qol", "QLQ-C30 global health status", False, 1, 58.0, 58.0, 58.0),
     ]
     assert summary[0].first == DAY and summary[0].last == DAY + timedelta(days=2)
+
+
+def test_answers_of_a_single_day_get_a_two_week_axis_not_years():
+    # Left to matplotlib, one day's points were drawn on an axis from 2025 to 2029.
+    svg = plots.render_timeline(rows(1) + rows(1, code="palliro-general/fatigue"), []).decode()
+    assert not any(f">{year}</text>" in svg for year in ("2025", "2027", "2028", "2029"))
+    assert plots._date_range({"symptoms": rows(1)}, []) == (DAY - timedelta(days=7), DAY + timedelta(days=7))
+
+
+def test_a_long_history_keeps_its_own_range_with_a_day_either_side():
+    assert plots._date_range({"symptoms": rows(40)}, [(DAY - timedelta(days=3), "RT")]) == (
+        DAY - timedelta(days=4), DAY + timedelta(days=40))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import matplotlib
 import matplotlib.dates as mdates
@@ -183,6 +183,22 @@ def _draw_panel(ax, panel: _Panel, rows, treatments, *, show_marks_text: bool) -
         ax.text(0.5, 0.5, "No answers yet", transform=ax.transAxes, ha="center", va="center", color="0.4")
 
 
+#: The date axis shows at least this many days: matplotlib widens a single day to several years.
+MIN_AXIS_DAYS = 14
+
+
+def _date_range(panels: dict[str, list], treatments: list[tuple[date, str]]) -> tuple[date, date]:
+    """The dates drawn, widened evenly to at least MIN_AXIS_DAYS, with a day's margin either side."""
+    days = [_as_date(row[2]) for rows in panels.values() for row in rows] + [_as_date(when) for when, _ in treatments]
+    first, last = min(days), max(days)
+    pad = max(1, (MIN_AXIS_DAYS - (last - first).days + 1) // 2)
+    return first - timedelta(days=pad), last + timedelta(days=pad)
+
+
+def _as_date(value) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
 def render_panels(panels: dict[str, list], treatments: list[tuple[date, str]], fmt: str = "svg") -> bytes:
     """One figure, one panel per kind in ``panels`` (order: symptoms, qol), sharing the date axis.
 
@@ -204,6 +220,7 @@ def render_panels(panels: dict[str, list], treatments: list[tuple[date, str]], f
         for i, (ax, kind) in enumerate(zip(axes, kinds, strict=True)):
             _draw_panel(ax, _PANELS[kind], panels[kind], treatments, show_marks_text=i == 0)
         if any(len(rows) for rows in panels.values()) or treatments:
+            axes[-1].set_xlim(*_date_range(panels, treatments))
             locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
             axes[-1].xaxis.set_major_locator(locator)
             axes[-1].xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
