@@ -250,6 +250,9 @@ TASKS = {
 PALLIRO_ANALYSIS_STORE = env_bool("PALLIRO_ANALYSIS_STORE", True)
 PALLIRO_SMS_SENDER = os.environ.get("PALLIRO_SMS_SENDER", "palliro.followup.notifications.LoggingSmsSender")
 PALLIRO_REMINDER_DAYS = tuple(int(day) for day in env_list("PALLIRO_REMINDER_DAYS", "2,5"))
+# Daytime in each site's time zone, as "from-until" whole hours: the worker sends invitations and reminders only
+# from the first hour up to (not including) the second; at night they wait for the morning (followup/tasks.py).
+PALLIRO_SEND_WINDOW = tuple(int(hour) for hour in os.environ.get("PALLIRO_SEND_WINDOW", "8-21").split("-"))
 
 LOGGING = {
     "version": 1,

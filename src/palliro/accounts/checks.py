@@ -1,11 +1,31 @@
 """System checks that refuse unsafe production settings.
 
 They report *errors* (which stop ``palliro serve`` and ``manage.py check``) only in production mode; in
-demo and development mode the same problems are expected and allowed.
+demo and development mode the same problems are expected and allowed (or, for a site nobody could be
+alerted at, reported as a warning).
 """
+
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import checks
+from django.db import DatabaseError
+
+#: Host names a patient's phone cannot reach: links built on them are dead outside the server itself.
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0", "::"}
+
+
+def site_root_problem(site_root: str) -> str | None:
+    """Why ``SITE_ROOT`` cannot be the root of the links in patients' emails, handouts and QR codes, or None."""
+    parts = urlsplit(site_root or "")
+    if parts.scheme != "https":
+        return f"SITE_ROOT={site_root!r} is not an https:// address."
+    host = (parts.hostname or "").lower()
+    if not host:
+        return f"SITE_ROOT={site_root!r} has no host name."
+    if host in LOCAL_HOSTS or host.endswith(".localhost") or host.startswith("127."):
+        return f"SITE_ROOT={site_root!r} points at this machine ({host}), which patients cannot reach."
+    return None
 
 
 def default_database_engine() -> str:
@@ -68,4 +88,43 @@ def check_production_settings(app_configs, **kwargs):
                 id="palliro.E006",
             )
         )
+    problem = site_root_problem(settings.SITE_ROOT)
+    if problem:
+        errors.append(
+            checks.Error(
+                problem + " Every patient link (email, SMS, handout, QR code) and alert email is built on it.",
+                hint="Set SITE_ROOT to the public https address patients open, e.g. https://palliro.example.org.",
+                id="palliro.E007",
+            )
+        )
     return errors
+
+
+def sites_without_alert_address():
+    """Sites whose urgent alerts would email nobody: no team address and no active care staff with an
+    email address (see :func:`palliro.triage.tasks.team_addresses`)."""
+    from palliro.accounts.models import CARE_ROLES, Membership, Site
+
+    reachable = Membership.objects.filter(role__in=CARE_ROLES, user__is_active=True).exclude(user__email="")
+    return Site.objects.filter(email="").exclude(pk__in=reachable.values("site_id"))
+
+
+@checks.register(checks.Tags.security, deploy=False)
+def check_urgent_alert_addresses(app_configs, **kwargs):
+    """An error in production mode (a warning in demo and development mode) for every site whose urgent
+    alerts would reach nobody. Skipped while the database is not there yet (before the first migrate)."""
+    try:
+        names = list(sites_without_alert_address().values_list("name", flat=True))
+    except DatabaseError:
+        return []
+    if not names:
+        return []
+    kind, check_id = (checks.Warning, "palliro.W001") if settings.RELAXED_MODE else (checks.Error, "palliro.E008")
+    return [
+        kind(
+            f"Urgent alerts of {', '.join(names)} are emailed to nobody: the site has no team email address "
+            "and none of its active nurses or clinicians has one.",
+            hint="Set the site's team email address in the admin (Sites), or give its care staff email addresses.",
+            id=check_id,
+        )
+    ]

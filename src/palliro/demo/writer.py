@@ -24,12 +24,29 @@ DEMO_ACCOUNTS = (
 )
 
 
+def demo_team_address(code: str) -> str:
+    """The demo site's team address for urgent alerts (the demo prints e-mail on the console)."""
+    return f"team-{code}@demo.palliro.invalid"
+
+
 def ensure_sites(n_sites: int) -> list[Site]:
     sites = []
     for code, name, phone in DEMO_SITES[:n_sites]:
-        site, _ = Site.objects.get_or_create(code=code, defaults={"name": name, "phone": phone})
+        site, _ = Site.objects.get_or_create(
+            code=code, defaults={"name": name, "phone": phone, "email": demo_team_address(code)})
         sites.append(site)
     return sites
+
+
+def ensure_team_addresses() -> int:
+    """Give the demo sites without one a team address, so urgent alerts are emailed (also in a demo database
+    made before sites had one); returns how many were set."""
+    changed = 0
+    for site in Site.objects.filter(code__in=[code for code, _name, _phone in DEMO_SITES], email=""):
+        site.email = demo_team_address(site.code)
+        site.save(update_fields=["email"])
+        changed += 1
+    return changed
 
 
 def ensure_demo_accounts() -> list[tuple[str, str, str]]:

@@ -6,6 +6,13 @@ day, until the questionnaire is completed, cancelled or expires. ``reminders_sen
 already used, so a slot is never used twice however often (or however many workers) run a pass; a pass that
 comes late sends one reminder for all the slots it missed, never a burst.
 
+Quiet hours: nobody gets a symptom question at night. The worker sends invitations and reminders only in
+the daytime of the patient's site (``settings.PALLIRO_SEND_WINDOW``, default ``(8, 21)``: from 08:00 up to
+21:00 in the site's time zone, see :func:`is_daytime`). Outside it a due invitation or reminder waits for the
+next pass in the morning; one whose window closes before then (a window closing at 23:00 that was due in the
+evening) is not sent at all and expires unsent, because waking the patient is worse than one missed time
+point. A staff member's "send now" is an explicit action and sends at any hour.
+
 Concurrency: each invitation is handled in its own transaction that locks its row first. On PostgreSQL the
 lock is ``SELECT … FOR UPDATE SKIP LOCKED``: a second worker passes over rows the first holds. On SQLite the
 project's IMMEDIATE transactions take the database write lock at BEGIN, so passes queue; the state is read
@@ -15,7 +22,7 @@ if sending raises, nothing is recorded and the next pass tries again (at least o
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -30,6 +37,8 @@ from palliro.followup.notifications import Channel, deliver
 logger = logging.getLogger("palliro.followup")
 
 DEFAULT_REMINDER_DAYS = (2, 5)
+#: Daytime (whole hours, local to the site): the worker sends from the first hour until the second.
+DEFAULT_SEND_WINDOW = (8, 21)
 
 
 class CadenceError(ValueError):
@@ -46,6 +55,27 @@ def reminder_days() -> tuple[int, ...]:
     if list(days) != sorted(set(days)):
         raise CadenceError(f"PALLIRO_REMINDER_DAYS must be strictly increasing, got {days!r}")
     return days
+
+
+def send_window() -> tuple[time, time]:
+    """The configured daytime as (start, end) local times: 0 <= start < end <= 24 whole hours."""
+    window = tuple(getattr(settings, "PALLIRO_SEND_WINDOW", DEFAULT_SEND_WINDOW))
+    if (len(window) != 2 or any(not isinstance(h, int) or isinstance(h, bool) for h in window)
+            or not 0 <= window[0] < window[1] <= 24):
+        raise CadenceError(
+            f"PALLIRO_SEND_WINDOW must be two whole hours 'from-until' with 0 <= from < until <= 24, got {window!r}",
+            field="PALLIRO_SEND_WINDOW")
+    start, end = window
+    return time(start), time.max if end == 24 else time(end)
+
+
+def is_daytime(now: datetime, zone_name: str | None) -> bool:
+    """Whether ``now`` is inside the send window on the wall clock of the site whose zone is ``zone_name``."""
+    from palliro.accounts.models import Site
+
+    start, end = send_window()
+    local = timezone.localtime(now, Site.zone_named(zone_name)).time()
+    return start <= local < end
 
 
 @dataclass(frozen=True)
@@ -80,12 +110,15 @@ def _candidates(now: datetime, days: tuple[int, ...]) -> list[int]:
     wanted = Q(state=InvitationState.SCHEDULED)
     for k, day in enumerate(days):
         wanted |= Q(state=InvitationState.SENT, reminders_sent=k, due_at__lte=now - timedelta(days=day) + timedelta(days=1))
-    return list(
+    rows = (
         Invitation.objects.filter(wanted, due_at__lte=now, expires_at__gt=now)
         .exclude(respondent=Respondent.STAFF)  # staff time points are phone interviews: nothing to send
         .order_by("due_at", "pk")
-        .values_list("pk", flat=True)
+        .values_list("pk", "patient__site__timezone")
     )
+    # Quiet hours: at night in the patient's site nothing goes out; it waits for the morning's passes.
+    daytime: dict[str | None, bool] = {}
+    return [pk for pk, zone in rows if daytime.setdefault(zone, is_daytime(now, zone))]
 
 
 def _lock(pk: int) -> Invitation | None:
@@ -98,16 +131,27 @@ def _lock(pk: int) -> Invitation | None:
 def process(pk: int, now: datetime, days: tuple[int, ...], *, manual: bool = False) -> str:
     """Send what one invitation needs at ``now``; returns 'invitation', 'reminder', 'none' or 'no_channel'.
 
-    ``manual`` is the staff member's "send now": it sends a scheduled invitation early, or repeats the link
-    of a sent one without using up a reminder slot.
+    ``manual`` is the staff member's "send now": it sends at any hour (quiet hours are for the worker), opens
+    a scheduled single time point early (its window starts now; it keeps its closing time) or repeats the link
+    of a sent one without using up a reminder slot. A diary day is never opened early (see
+    :func:`opens_early`): its link would answer for the wrong day; it returns 'not_yet_open'.
     """
     with transaction.atomic():
         invitation = _lock(pk)
         if invitation is None or invitation.expires_at <= now:
             return "none"
+        if not manual and not is_daytime(now, invitation.patient.site.timezone):
+            return "none"
+        fields = []
         if invitation.state == InvitationState.SCHEDULED:
-            if invitation.due_at > now and not manual:
-                return "none"
+            if invitation.due_at > now:
+                if not manual:
+                    return "none"
+                if not opens_early(invitation):
+                    return "not_yet_open"
+                logger.info("Invitation %s opened early by send now: due %s, now %s", pk, invitation.due_at, now)
+                invitation.due_at = now
+                fields.append("due_at")
             kind = "invitation"
             new_slots = slots_due(invitation, now, days)
         else:
@@ -121,7 +165,7 @@ def process(pk: int, now: datetime, days: tuple[int, ...], *, manual: bool = Fal
         invitation.state = InvitationState.SENT
         invitation.channel = channel
         invitation.last_contact_at = now
-        fields = ["state", "channel", "last_contact_at"]
+        fields += ["state", "channel", "last_contact_at"]
         if kind == "invitation":
             invitation.sent_at = now
             fields.append("sent_at")
@@ -136,6 +180,7 @@ def dispatch_due(now: datetime | None = None) -> DispatchResult:
     """One pass: expire closed windows, send due invitations and reminders. Safe to run at any time."""
     now = now or timezone.now()
     days = reminder_days()
+    send_window()  # a misconfigured window fails every pass, not only the ones that find something to send
     expired = expire_closed(now)
     counts = {"invitation": 0, "reminder": 0, "none": 0, "no_channel": 0}
     failed = 0
@@ -147,6 +192,18 @@ def dispatch_due(now: datetime | None = None) -> DispatchResult:
             logger.exception("Sending invitation %s failed; it will be tried again on the next pass", pk)
             failed += 1
     return DispatchResult(counts["invitation"], counts["reminder"], expired, failed, counts["no_channel"])
+
+
+def opens_early(invitation: Invitation) -> bool:
+    """Whether staff may open this invitation before its due time with "send now".
+
+    A single time point (week 1, month 3 …) may: the patient answers it now and the link stays open until its
+    window closes as planned. A day of a daily diary may not: its due day *is* what the answer is about, and
+    rescheduling keys diary invitations on that day.
+    """
+    if invitation.step_id is None:
+        return True
+    return not invitation.step.repeat_until_anchor
 
 
 def send_now(pk: int, now: datetime | None = None) -> str:

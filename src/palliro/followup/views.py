@@ -94,20 +94,35 @@ def enrol_patient(request, pk):
 @staff_required(care=True)
 @require_POST
 def invitation_send(request, pk):
+    """Staff's "send now". Before its due time a single time point is opened now (it keeps its closing time)
+    and the audit event says who opened it early; a diary day is refused (followup.tasks.opens_early)."""
+    from palliro.followup.tasks import opens_early
+
     invitation = _invitation_for_care(request, pk)
-    audit(request, "invitation_send", patient=invitation.patient, obj=invitation)
-    if not invitation.is_open or invitation.expires_at <= timezone.now():
-        messages.error(request, "This questionnaire is no longer open: nothing was sent.")
+    now = timezone.now()
+    early = invitation.state == InvitationState.SCHEDULED and invitation.due_at > now
+    due = timezone.localtime(invitation.due_at, invitation.patient.site.zone)
+    refusal = ""
+    if not invitation.is_open or invitation.expires_at <= now:
+        refusal = "This questionnaire is no longer open: nothing was sent."
     elif invitation.respondent == Respondent.STAFF:
-        messages.error(request, "This time point is a phone interview: enter the answers instead.")
+        refusal = "This time point is a phone interview: enter the answers instead."
+    elif early and not opens_early(invitation):
+        refusal = (f"This is a diary day: its link opens on {due:%Y-%m-%d at %H:%M} and cannot be opened earlier, "
+                   "because the answers are about that day. Nothing was sent.")
     elif channel_for(recipient_of(invitation)) == Channel.NONE:
-        messages.error(request, "There is no e-mail address or mobile number on file: print the handout instead.")
+        refusal = "There is no e-mail address or mobile number on file: print the handout instead."
+    detail = f"opened early by {request.user.get_username()}: was due {due:%Y-%m-%d %H:%M %Z}" if early and not refusal else ""
+    audit(request, "invitation_send", patient=invitation.patient, obj=invitation, detail=detail)
+    if refusal:
+        messages.error(request, refusal)
     else:
         result = send_invitation.enqueue(invitation.pk)
+        opened = " The questionnaire was opened now, before its planned time, and closes as planned." if early else ""
         if not result.is_finished:
-            messages.success(request, "Queued: the link goes out within a minute.")
+            messages.success(request, "Queued: the link goes out within a minute." + opened)
         elif result.status == "SUCCESSFUL":
-            messages.success(request, "The link was sent.")
+            messages.success(request, "The link was sent." + opened)
         else:
             messages.error(request, "Sending failed; it will be tried again automatically.")
     return _back(invitation)

@@ -9,6 +9,7 @@ draws it: the worker's periodic sweep of recent answers, the ``warm_timelines`` 
 data, or the figure request of a page that found no up-to-date copy.
 """
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -26,6 +27,8 @@ from palliro.stats.plots import inline_svg
 from palliro.triage import plots
 from palliro.triage.models import Alert, TimelineFigure
 
+logger = logging.getLogger("palliro.triage")
+
 
 def team_addresses(site) -> list[str]:
     """The site's team address if it has one, else the care staff of the site who gave an email address."""
@@ -39,15 +42,31 @@ def team_addresses(site) -> list[str]:
     )
 
 
+class NobodyToNotify(RuntimeError):
+    """An urgent alert's site has no address to email: the team was not told."""
+
+
 @task
 def notify_urgent_alert(alert_id: int) -> int:
-    """Email the responsible team once; returns the number of recipients (0 if already sent or nobody)."""
+    """Email the responsible team once; returns the number of recipients (0 if already sent or not open).
+
+    When the site has no team address and none of its care staff has an email address, nobody can be told:
+    the alert keeps ``notified_at`` empty, an error is logged, and the task *fails* with
+    :class:`NobodyToNotify` (its result, kept 90 days, says why) rather than reporting success. The system
+    check ``palliro.E008``/``W001`` and the worklist's banner name such sites before it happens.
+    """
     alert = Alert.objects.select_related("patient__site", "rule").filter(pk=alert_id).first()
     if alert is None or alert.notified_at is not None or not alert.is_open:
         return 0
     recipients = team_addresses(alert.patient.site)
     if not recipients:
-        return 0
+        site = alert.patient.site
+        message = (
+            f"Urgent alert {alert.pk} for patient {alert.patient.pseudonym} was NOT emailed to anybody: site "
+            f"{site.code!r} has no team email address and none of its active care staff has an email address"
+        )
+        logger.error(message)
+        raise NobodyToNotify(message)
     link = settings.SITE_ROOT + reverse("triage:alert", args=[alert.pk])
     send_mail(
         subject=f"[Palliro] Urgent alert for patient {alert.patient.pseudonym}",
