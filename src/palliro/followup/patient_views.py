@@ -121,7 +121,8 @@ def _problem(request, access, lang=None):
     opens = ""
     if access.state == LinkState.NOT_YET_OPEN:
         with translation.override(lang):
-            opens = date_format(timezone.localtime(invitation.due_at, invitation.patient.site.zone), "DATE_FORMAT")
+            due = timezone.localtime(invitation.due_at, invitation.patient.site.zone)  # the day AND the time
+            opens = f"{date_format(due, 'DATE_FORMAT')}, {date_format(due, 'H:i')}"
     return _render(request, "problem.html", {"title": title, "text": text, "opens": opens}, lang, status)
 
 
