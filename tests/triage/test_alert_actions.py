@@ -22,8 +22,9 @@ def test_it_shows_the_alert_with_the_patients_phone(login, nurse_a, alert):
     body = page.content.decode()
     assert "suspected spinal cord compression" in body and "+31 6 1234 5678" in body
     assert AuditEvent.objects.filter(action="triage_alert", patient=alert.patient).exists()
-    # What the patient was shown is stated as it is: the rule's advice text is staff-facing.
-    assert "The rule's advice for the patient" in body and '"Call your care team now"' in body
+    # The rule's advice is staff guidance; an alert not raised by answers claims nothing was shown.
+    assert "staff guidance only; never shown to the patient" in body and "The rule's advice for the patient" not in body
+    assert '"Call your care team now"' not in body and "Nothing: this alert was not raised by answers." in body
 
 
 def test_it_acknowledges_and_records_the_time_to_acknowledge(login, nurse_a, alert):

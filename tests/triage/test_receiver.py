@@ -104,7 +104,9 @@ def test_it_raises_fever_only_after_a_treatment(ann):
     from palliro.clinic.models import RTCourse
 
     submit(ann, "palliro-general", flu_like="a-lot")
-    assert codes(ann) == []
+    # No treatment: not the fever rule; but "a lot" told the patient to call now, so the safety net fires.
+    assert codes(ann) == ["advice-contact-now"]
+    Alert.objects.all().delete()
     today = timezone.localdate()
     RTCourse.objects.create(patient=ann, indication="pain", target_region="Pelvis", technique="conventional",
                             total_dose_gy=8, fractions_planned=1, first_fraction_date=today - timedelta(days=3),

@@ -41,6 +41,17 @@ Kinds and their parameters (every parameter is validated by :func:`parse_rule`, 
 ``non_response``
     ``missed`` (2): that many consecutive questionnaires expired unanswered. Evaluated by the periodic
     non-response check, not on submission.
+``advice_contact_now``
+    The safety net behind the principle "whenever a respondent is told to call now, the team has an alert":
+    fires for every answered item whose advice band (the questionnaire's own contact threshold) told the
+    respondent to contact the team now (``RuleContext.contact_now``, gathered by the caller from the
+    questionnaire) and that no other finding of the same response already covers. Another finding covers an
+    item when it rests on that item (:attr:`Finding.items`) with at least the severity this rule would give
+    it. Severity: the rule's own (``attention`` in the shipped file) or, when the answer is a red flag
+    (the respondent was also shown the emergency number), ``red_flag_severity`` (default ``urgent``). One
+    finding per response, listing the items and answers as the respondent saw them (display text), most
+    severe item deciding the finding's severity. Optional parameter ``red_flag_severity``. Evaluated after
+    every other rule of the response.
 
 Severity is ``urgent``, ``attention`` or ``info``. Alerts support, never replace, clinical judgement.
 """
@@ -60,6 +71,7 @@ from palliro.core.pain import DiaryEntry, FlareParameters, detect_flare
 
 __all__ = [
     "KINDS",
+    "AdviceHit",
     "Condition",
     "DiaryContext",
     "Finding",
@@ -150,6 +162,20 @@ class DiaryContext:
 
 
 @dataclass(frozen=True)
+class AdviceHit:
+    """An answered item whose advice band told the respondent to contact the team now.
+
+    ``item`` is the linkId, ``value`` the answer's numeric value, ``red_flag`` whether the respondent was also
+    shown the emergency number, ``label`` the question and answer as shown (e.g. "Fever ...: Very much").
+    """
+
+    item: str
+    value: float
+    red_flag: bool = False
+    label: str = ""
+
+
+@dataclass(frozen=True)
 class RuleContext:
     """Everything a rule may look at, gathered by the caller (the triage app) from the database.
 
@@ -163,6 +189,8 @@ class RuleContext:
         diary: the diary series, when the current response is a diary entry during a course.
         consecutive_missed: questionnaires missed in a row (None when not checked).
         days_since_treatment: days since the last fraction or procedure (None when none is recorded).
+        contact_now: the answered items whose advice told the respondent to contact the team now (see
+            ``advice_contact_now``); gathered only when such a rule applies.
     """
 
     instrument: str = ""
@@ -173,11 +201,13 @@ class RuleContext:
     diary: DiaryContext | None = None
     consecutive_missed: int | None = None
     days_since_treatment: int | None = None
+    contact_now: tuple[AdviceHit, ...] = ()
 
 
 @dataclass(frozen=True)
 class Finding:
-    """A rule that fired: what staff see (reason, detail) and what the patient is told (advice)."""
+    """A rule that fired: what staff see (reason, detail) and the rule's advice (staff guidance: the patient is
+    shown the questionnaire's own advice, never this text). ``items`` are the answered items it rests on."""
 
     rule_code: str
     kind: str
@@ -186,6 +216,7 @@ class Finding:
     advice: str
     detail: str
     unverified: tuple[str, ...] = ()
+    items: tuple[str, ...] = ()
 
 
 # --- parsing and validation (the one place rules are checked) -------------------------------------
@@ -272,12 +303,22 @@ def _non_response(params: Mapping) -> dict:
     return {"missed": require_int(params["missed"], "parameters.missed", 1, 20)}
 
 
+def _advice_contact_now(params: Mapping) -> dict:
+    _check_keys(params, {"red_flag_severity"}, set())
+    red = params.get("red_flag_severity", "urgent")
+    if red not in tuple(Severity):
+        raise PalliroValueError(f"must be urgent, attention or info; got {red!r}",
+                                field="parameters.red_flag_severity")
+    return {"red_flag_severity": Severity(red)}
+
+
 KINDS = {
     "threshold": _threshold,
     "baseline_change": _baseline_change,
     "restarted": _restarted,
     "pain_flare": _pain_flare,
     "non_response": _non_response,
+    "advice_contact_now": _advice_contact_now,
 }
 
 
@@ -343,8 +384,9 @@ def load_rules(path: str | Path) -> tuple[Rule, ...]:
 # --- evaluation ------------------------------------------------------------------------------------
 
 
-def _fire(rule: Rule, detail: str, unverified: tuple[str, ...] = ()) -> Finding:
-    return Finding(rule.code, rule.kind, rule.severity, rule.reason, rule.advice, detail, unverified)
+def _fire(rule: Rule, detail: str, unverified: tuple[str, ...] = (), items=(), severity=None) -> Finding:
+    return Finding(rule.code, rule.kind, severity or rule.severity, rule.reason, rule.advice, detail, unverified,
+                   tuple(dict.fromkeys(items)))
 
 
 def _eval_threshold(rule: Rule, ctx: RuleContext) -> Finding | None:
@@ -359,7 +401,7 @@ def _eval_threshold(rule: Rule, ctx: RuleContext) -> Finding | None:
     detail = "; ".join(c.describe(ctx.values) for c in held)
     if limit is not None:
         detail += f"; {ctx.days_since_treatment} days after treatment"
-    return _fire(rule, detail)
+    return _fire(rule, detail, items=[c.item for c in held])
 
 
 def _eval_baseline_change(rule: Rule, ctx: RuleContext) -> Finding | None:
@@ -367,7 +409,7 @@ def _eval_baseline_change(rule: Rule, ctx: RuleContext) -> Finding | None:
     now, base = ctx.values.get(item), ctx.baseline.get(item)
     if now is None or base is None or now - base < increase - 1e-9:
         return None
-    return _fire(rule, f"{item} {now:g}, baseline {base:g} (+{now - base:g})")
+    return _fire(rule, f"{item} {now:g}, baseline {base:g} (+{now - base:g})", items=[item])
 
 
 def _eval_restarted(rule: Rule, ctx: RuleContext) -> Finding | None:
@@ -378,7 +420,8 @@ def _eval_restarted(rule: Rule, ctx: RuleContext) -> Finding | None:
     if not quiet:
         return None
     return _fire(rule, "now " + "; ".join(c.describe(ctx.values) for c in p["now"])
-                 + "; previously " + "; ".join(c.describe(ctx.previous) for c in quiet))
+                 + "; previously " + "; ".join(c.describe(ctx.previous) for c in quiet),
+                 items=[c.item for c in (*p["now"], *p["before"])])
 
 
 def _eval_pain_flare(rule: Rule, ctx: RuleContext) -> Finding | None:
@@ -414,12 +457,32 @@ def _eval_non_response(rule: Rule, ctx: RuleContext) -> Finding | None:
     return _fire(rule, f"{ctx.consecutive_missed} questionnaires in a row not answered")
 
 
+def _advice_severity(rule: Rule, hit: AdviceHit) -> Severity:
+    return rule.parameters["red_flag_severity"] if hit.red_flag else rule.severity
+
+
+def _eval_advice_contact_now(rule: Rule, ctx: RuleContext, others: Sequence[Finding] = ()) -> Finding | None:
+    def covered(hit: AdviceHit) -> bool:
+        wanted = _advice_severity(rule, hit).rank
+        return any(hit.item in f.items and f.severity.rank <= wanted for f in others)
+
+    open_hits = [h for h in ctx.contact_now if not covered(h)]
+    if not open_hits:
+        return None
+    severity = min((_advice_severity(rule, h) for h in open_hits), key=lambda s: s.rank)
+    parts = [(h.label or f"{h.item} (answered {h.value:g})") + (" [red flag: emergency number shown]"
+                                                                  if h.red_flag else "") for h in open_hits]
+    detail = "Told to call the care team now for: " + "; ".join(parts)
+    return _fire(rule, detail, items=[h.item for h in open_hits], severity=severity)
+
+
 _EVALUATORS = {
     "threshold": _eval_threshold,
     "baseline_change": _eval_baseline_change,
     "restarted": _eval_restarted,
     "pain_flare": _eval_pain_flare,
     "non_response": _eval_non_response,
+    "advice_contact_now": _eval_advice_contact_now,
 }
 
 
@@ -427,11 +490,11 @@ def evaluate(rules: Sequence[Rule], context: RuleContext) -> list[Finding]:
     """Every active rule that applies to the context's instrument and fires, most severe first.
 
     Non-response rules apply only to a non-response check (``consecutive_missed`` given, no instrument);
-    answer rules only to a response.
+    answer rules only to a response. ``advice_contact_now`` rules run last, over the other findings.
     """
     if not isinstance(context, RuleContext):
         raise PalliroValueError("must be a RuleContext", field="context")
-    findings = []
+    findings, last = [], []
     for rule in rules:
         if not isinstance(rule, Rule):
             raise PalliroValueError("must be Rule objects (use parse_rule)", field="rules")
@@ -442,7 +505,15 @@ def evaluate(rules: Sequence[Rule], context: RuleContext) -> list[Finding]:
                 continue
         elif not context.instrument or not rule.applies_to(context.instrument):
             continue
+        if rule.kind == "advice_contact_now":
+            last.append(rule)
+            continue
         finding = _EVALUATORS[rule.kind](rule, context)
+        if finding is not None:
+            findings.append(finding)
+    others = tuple(findings)
+    for rule in last:
+        finding = _eval_advice_contact_now(rule, context, others)
         if finding is not None:
             findings.append(finding)
     findings.sort(key=lambda f: f.severity.rank)

@@ -17,17 +17,15 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from palliro.core.errors import PalliroValueError
-from palliro.core.questionnaire import LANGUAGES, advice_for, enabled_items, validate_answers
+from palliro.core.questionnaire import LANGUAGES, enabled_items, validate_answers
 from palliro.followup import linkaccess
 from palliro.followup.linkaccess import LinkState
-from palliro.followup.models import Respondent, Response, ResponseStatus
+from palliro.followup.models import Invitation, InvitationState, Respondent, Response, ResponseStatus
 from palliro.followup.patient_forms import BirthYearForm, describe, display_answer, paginate, read_answers
+from palliro.followup.shown import EMERGENCY_NUMBER, what_was_shown
 from palliro.followup.submission import SubmissionError, save_draft, submit
 
-#: Shown beside red-flag advice: the European emergency number (also valid in the Netherlands, Belgium,
-#: France and Spain, the countries of Palliro's four languages).
-EMERGENCY_NUMBER = "112"
+__all__ = ["EMERGENCY_NUMBER"]  # kept importable from here
 #: Namespace of the submission ids derived from a draft, so that every copy of the review page carries the
 #: same id and a retried or double-clicked submission is recognised.
 SUBMISSION_NAMESPACE = uuid.UUID("6f1c2b1e-5d0a-4f55-9a57-2f0d1c9b8e41")
@@ -41,9 +39,11 @@ _PROBLEMS = {
                      "work, ask your care team for a new link."),
     ),
     LinkState.EXPIRED: (
+        # A closed questionnaire is not sent again, and another one follows only if one is scheduled (it may
+        # have been the last): _problem promises a new link only then (_EXPIRED_NEXT) and gives the number.
         410, gettext_noop("This questionnaire has closed"),
-        gettext_noop("The time to fill in this questionnaire is over. You will get a new link when the next "
-                     "questionnaire is due."),
+        gettext_noop("The time to fill in this questionnaire is over. If you have symptoms or questions, "
+                     "please call your care team."),
     ),
     LinkState.CANCELLED: (
         410, gettext_noop("This link is no longer in use"),
@@ -55,6 +55,13 @@ _PROBLEMS = {
         gettext_noop("For your safety this page is locked for a while. Please try again in 15 minutes."),
     ),
 }
+
+
+#: The expired page's text when a later questionnaire for the same respondent is already scheduled.
+_EXPIRED_NEXT = gettext_noop("The time to fill in this questionnaire is over. You will get a new link when the next "
+                             "questionnaire is due.")
+#: Link states whose page gives the site's phone number (the invitation is known and genuine).
+_PHONE_STATES = (LinkState.NOT_YET_OPEN, LinkState.EXPIRED, LinkState.CANCELLED, LinkState.COMPLETED)
 
 
 # --- helpers -----------------------------------------------------------------------------------------
@@ -81,19 +88,6 @@ def _draft(invitation):
     return Response.objects.filter(invitation=invitation, status=ResponseStatus.IN_PROGRESS).first()
 
 
-def _alert_severities(response) -> set[str]:
-    """Severities of the alerts this answer set raised (or fired again) for the team.
-
-    The alert rules are the team's, with their own thresholds (worst pain 7 where the questionnaire's advice
-    bands say "call" from 8; bleeding that restarts as spots): when they judge an answer urgent, the patient
-    must be told to call too, and when they ask for attention, that the team has been told. The rules' own
-    advice text is staff-written English, so the patient gets these translated messages instead.
-    """
-    # Through the patient's reverse relation: follow-up does not import the triage app that receives it.
-    alerts = response.patient.alerts.filter(last_fired__gte=response.submitted_at)
-    return set(alerts.values_list("severity", flat=True))
-
-
 def _completed(invitation):
     return Response.objects.filter(invitation=invitation, status=ResponseStatus.COMPLETED).first()
 
@@ -112,6 +106,14 @@ def _url(name, token, **query) -> str:
     return f"{url}?{urlencode(query)}" if query else url
 
 
+def _next_scheduled(invitation) -> bool:
+    """Whether a later questionnaire for the same patient and respondent is scheduled (its link will come)."""
+    return Invitation.objects.filter(
+        patient_id=invitation.patient_id, respondent=invitation.respondent, proxy_id=invitation.proxy_id,
+        state=InvitationState.SCHEDULED, due_at__gt=invitation.due_at,
+    ).exclude(pk=invitation.pk).exists()
+
+
 def _problem(request, access, lang=None):
     status, title, text = _PROBLEMS[access.state]
     invitation = access.invitation
@@ -123,7 +125,15 @@ def _problem(request, access, lang=None):
         with translation.override(lang):
             due = timezone.localtime(invitation.due_at, invitation.patient.site.zone)  # the day AND the time
             opens = f"{date_format(due, 'DATE_FORMAT')}, {date_format(due, 'H:i')}"
-    return _render(request, "problem.html", {"title": title, "text": text, "opens": opens}, lang, status)
+    # The care team's number, only when the link is a real one (the invitation, hence the site, is known): an
+    # unknown or rate-limited token reveals nothing, not even which site it might belong to.
+    phone = ""
+    if invitation is not None and access.state in _PHONE_STATES:
+        phone = invitation.patient.site.phone or ""
+    if access.state == LinkState.EXPIRED and invitation is not None and _next_scheduled(invitation):
+        text = _EXPIRED_NEXT
+    return _render(request, "problem.html", {"title": title, "text": text, "opens": opens, "phone": phone},
+                   lang, status)
 
 
 def _base_context(token, invitation, lang, url_name="respond", page=None):
@@ -334,29 +344,18 @@ def done(request, token):
     invitation = access.invitation
     response = _completed(invitation)
     lang = _language(invitation, response, wanted=request.GET.get("lang"))
-    context = {**_base_context(token, invitation, lang, "respond_done"), "advice": [], "show_advice": False}
+    context = {**_base_context(token, invitation, lang, "respond_done"), "advice": [], "show_advice": False,
+               "phone": invitation.patient.site.phone or ""}
     # Advice repeats the answers' meaning, so it is shown only while the window is open and, where the
     # site asks for it, after the second check.
     if response is not None and timezone.now() < invitation.expires_at:
         if linkaccess.needs_second_check(request, invitation):
             return _birth_year_page(request, token, invitation, BirthYearForm())
-        questionnaire = invitation.instrument.questionnaire()
-        try:
-            advice = advice_for(questionnaire, response.answers, lang)
-        except PalliroValueError:
-            advice = []
-        questions = {item.link_id: item for item in questionnaire.questions}
-        raised = _alert_severities(response)
-        context.update(
-            show_advice=True,
-            advice=[{"question": questions[a.link_id].text(lang), "text": a.text, "contact_now": a.contact_now,
-                     "band": a.band} for a in advice if a.link_id in questions],
-            contact_now=any(a.contact_now for a in advice) or "urgent" in raised,
-            team_told="attention" in raised,
-            red_flag=any(a.red_flag for a in advice),
-            phone=invitation.patient.site.phone,
-            emergency_number=EMERGENCY_NUMBER,
-        )
+        if response.patient_id == invitation.patient_id:
+            response.patient = invitation.patient  # read with the link, with its site
+        shown = what_was_shown(response, lang)
+        if shown is not None:
+            context.update(show_advice=True, **shown.as_context())
     return _render(request, "done.html", context, lang)
 
 

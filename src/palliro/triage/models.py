@@ -52,6 +52,7 @@ class Outcome(models.TextChoices):
     REFER_IR = "referred_ir", "Referred to interventional radiology"
     REFER_PALLIATIVE = "referred_palliative", "Referred to palliative care"
     NO_ACTION = "no_action", "No action needed"
+    PATIENT_DIED = "patient_died", "Patient died"
 
 
 class RuleKind(models.TextChoices):
@@ -60,6 +61,7 @@ class RuleKind(models.TextChoices):
     RESTARTED = "restarted", "Symptom restarted"
     FLARE = "pain_flare", "Pain flare (daily diary)"
     NON_RESPONSE = "non_response", "Questionnaires not answered"
+    ADVICE_CONTACT_NOW = "advice_contact_now", "Told to call now by the questionnaire's advice"
 
 
 class AlertRule(models.Model):
@@ -69,7 +71,10 @@ class AlertRule(models.Model):
     parameters = models.JSONField(default=dict, blank=True, help_text="See palliro.core.rules for each kind.")
     severity = models.CharField(max_length=10, choices=Severity.choices)
     reason = models.TextField(help_text="Plain-language reason shown to staff.")
-    advice = models.TextField(help_text="Advice shown to the patient.")
+    advice = models.TextField(
+        help_text="Advice for staff to give: guidance only, never shown to the patient (the patient sees the "
+                  "questionnaire's own advice and the call-now or team-told message)."
+    )
     active = models.BooleanField(default=True)
     shipped = models.BooleanField(default=False, editable=False, help_text="Came from the shipped rule file.")
     edited = models.BooleanField(default=False, editable=False, help_text="Changed by an administrator.")

@@ -15,7 +15,8 @@ from django.utils import timezone
 from palliro.accounts.models import Site
 from palliro.clinic.models import AnalgesicRecord, Patient, Procedure, RTCourse
 from palliro.core.pain import DiaryEntry
-from palliro.core.rules import DiaryContext, Finding, RuleContext, Severity, evaluate
+from palliro.core.questionnaire import enabled_items
+from palliro.core.rules import AdviceHit, DiaryContext, Finding, RuleContext, Severity, evaluate
 from palliro.followup.models import (
     OPEN_INVITATION_STATES,
     Enrolment,
@@ -333,7 +334,28 @@ def build_context(response: Response, rules) -> RuleContext:
         previous=_previous(response) if "restarted" in kinds else {},
         diary=_diary(response, today) if "pain_flare" in kinds else None,
         days_since_treatment=days_since_treatment(response.patient_id, today) if needs_treatment else None,
+        contact_now=contact_now_hits(response) if "advice_contact_now" in kinds else (),
     )
+
+
+def contact_now_hits(response: Response) -> tuple[AdviceHit, ...]:
+    """The answered items whose advice band told the respondent to contact the team now (the questionnaire's
+    contact threshold, as on the thank-you page), each with its question and answer in English for staff.
+    Pure computation over the answers just stored: no query."""
+    from palliro.followup.patient_forms import display_answer
+
+    questionnaire = response.instrument.questionnaire()
+    answers = response.answers or {}
+    hits = []
+    for item in enabled_items(questionnaire, answers):
+        if not item.answerable or not item.advice_bands or item.link_id not in answers:
+            continue
+        value = item.value_of(answers[item.link_id])
+        if value is None or item.band_for(value) is None or not item.contact_now(value):
+            continue
+        label = f"{item.text('en')}: {display_answer(item, answers[item.link_id], 'en')}"
+        hits.append(AdviceHit(item.link_id, value, red_flag=item.red_flag, label=label))
+    return tuple(hits)
 
 
 def _needs_treatment(applicable, response: Response, values: dict[str, float]) -> bool:
@@ -461,7 +483,10 @@ def raise_alerts(response: Response) -> list[Alert]:
     in_force = rules_in_force()
     rules = [rule for _row, rule in in_force]
     findings = evaluate(rules, build_context(response, rules))
-    return store_findings(response.patient_id, findings, {row.code: row for row, _ in in_force}, response=response)
+    # The alerts carry the response's own time, so that what the respondent was shown can be worked out later
+    # from the alerts this response raised or fired again (followup.shown).
+    return store_findings(response.patient_id, findings, {row.code: row for row, _ in in_force}, response=response,
+                          now=response.submitted_at)
 
 
 def on_response_completed(sender, response, **kwargs):
@@ -598,6 +623,8 @@ def resolve(alert: Alert, user, outcome: str, note: str = "") -> Alert:
         raise ActionError("Choose the outcome.")
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
     _require_open(alert)
+    if outcome == Outcome.PATIENT_DIED and not Patient.objects.filter(pk=alert.patient_id, vital_status="dead").exists():
+        raise ActionError("Record the death in the patient's vital status first.")
     now = timezone.now()
     _acknowledge_implicitly(alert, user, now)
     alert.state, alert.resolved_at, alert.resolved_by, alert.outcome = AlertState.RESOLVED, now, user, outcome

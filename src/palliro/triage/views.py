@@ -17,6 +17,7 @@ from palliro.accounts.access import audit, staff_required
 from palliro.accounts.models import Site
 from palliro.clinic.views import get_patient_for_user
 from palliro.followup.models import Response, ResponseStatus
+from palliro.followup.shown import what_was_shown
 from palliro.triage import forms, plots, services, tasks
 from palliro.triage.models import OPEN_STATES, Alert, AlertState
 
@@ -87,8 +88,14 @@ def alert_detail(request, pk):
 
 
 def _render_detail(request, alert, *, status=200, **form_overrides):
+    response = alert.response
+    if response is not None and response.patient_id == alert.patient_id:
+        response.patient = alert.patient  # already read with its site
+    # What the respondent was shown, from the very function that draws their thank-you page.
+    shown = what_was_shown(response) if response is not None and response.status == ResponseStatus.COMPLETED else None
     context = {
         "alert": alert,
+        "shown": shown,
         "notes": alert.notes.select_related("author"),
         "assign_form": forms.AssignForm(initial={"assignee": alert.assignee_id}, site_id=alert.patient.site_id),
         "note_form": forms.NoteForm(),
@@ -196,6 +203,10 @@ def timeline(request, pk):
         .order_by("-created", "-id")[:TIMELINE_ROWS]
     )
     stored = tasks.stored_figure(inputs)
+    if patient.is_dead:
+        # Shown above the page's heading (base.html draws messages there), so nobody phones about symptoms.
+        messages.warning(request, f"Deceased {patient.death_date:%Y-%m-%d}: this patient died. Open alerts stay "
+                                  "listed until someone resolves them (outcome \"Patient died\").")
     audit(request, "triage_timeline", patient=patient, obj=patient)
     return render(request, "triage/timeline.html", {
         "patient": patient, "courses": courses, "procedures": procedures,
