@@ -316,7 +316,8 @@ def _alerts(patient, planned: list[_Planned], rules, anchor: date, now: datetime
         if (anchor - when.date()).days > OPEN_WITHIN_DAYS:
             alert.state, alert.resolved_at = "resolved", when + timedelta(hours=rng.randint(1, 48))
             alert.acknowledged_at = when + timedelta(minutes=rng.randint(5, 240))
-            alert.outcome = rng.choice(Outcome.values)
+            # Never "Patient died" for a made-up resolution: that outcome needs a recorded death.
+            alert.outcome = rng.choice([v for v in Outcome.values if v != Outcome.PATIENT_DIED])
         alerts.append(alert)
     return alerts
 
