@@ -313,3 +313,41 @@ def test_no_alert_no_team_message(client, ann):
     sync_shipped_rules()
     html = _answer_directly(client, make_invitation(ann), pain_worst="2")
     assert not ann.alerts.exists() and "op de hoogte gebracht" not in html and "Bel nu" not in html
+
+
+@pytest.mark.parametrize("code", ["palliro-general", "palliro-bone", "palliro-bleeding",
+                                  "palliro-general-proxy"])
+def test_an_answer_that_shows_a_question_never_moves_an_answered_one_to_another_step(ann, code):
+    # Every conditional question shown: each question stays on the step it had with none shown, only in a later
+    # step when a step before it gained a question, never in an earlier one; and no step repeats a question.
+    from palliro.instruments.models import Instrument
+
+    questionnaire = Instrument.objects.filter(code=code).order_by("-version").first().questionnaire()
+    conditional = [item for item in questionnaire.questions if item.enable_when]
+    assert conditional, code
+    shown_all = {}
+    for item in conditional:
+        for cond in item.enable_when:
+            options = [o.code for o in questionnaire.item(cond.question).options]
+            if cond.operator == "=":
+                shown_all[cond.question] = cond.answer
+            elif cond.operator == "!=":
+                shown_all[cond.question] = next(o for o in options if o != cond.answer)
+            elif cond.operator == "exists" and options:
+                shown_all[cond.question] = options[-1]
+    assert shown_all, code
+    invitation = make_invitation(ann, code)
+    before = page_fields(invitation, {})
+    after = page_fields(invitation, shown_all)
+    assert len(sum((links for _, links in after), [])) > len(sum((links for _, links in before), []))
+    step_before = {link: n for n, links in before for link in links}
+    step_after = {link: n for n, links in after for link in links}
+    for link, n in step_before.items():
+        if link in step_after:
+            assert step_after[link] >= n, (link, n, step_after[link])
+    # Same screens: the questions of each screen before are the unconditional part of some screen after.
+    after_screens = [set(links) for _, links in after]
+    for _, links in before:
+        assert any(set(links) <= screen for screen in after_screens), links
+    seen = [link for _, links in after for link in links]
+    assert len(seen) == len(set(seen))

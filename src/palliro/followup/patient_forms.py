@@ -37,7 +37,24 @@ def _is_long(item: Item) -> bool:
 
 
 def paginate(questionnaire: Instrument, answers: dict) -> tuple[Page, ...]:
-    """Split the enabled items into screens.
+    """The screens for these answers: the questionnaire's fixed layout (:func:`_layout`) with the items that
+    enableWhen hides left out, and screens left without a question dropped.
+
+    The layout does not depend on the answers, so an answer that shows a conditional question never moves an
+    already answered question to the next screen (it did when the screens were cut from the enabled items
+    only: "Step 1 of 3" became "Step 2 of 4" and two answered questions came back).
+    """
+    enabled = {item.link_id for item in enabled_items(questionnaire, answers)}
+    pages = []
+    for screen in _layout(questionnaire):
+        shown = tuple(item for item in screen if item.link_id in enabled)
+        if any(item.answerable for item in shown):
+            pages.append(shown)
+    return tuple(Page(number, items) for number, items in enumerate(pages, start=1))
+
+
+def _layout(questionnaire: Instrument) -> list[list[Item]]:
+    """Every item on its screen, as if every condition held.
 
     A question whose enableWhen looks at a question on the current screen starts a new screen, so that a
     conditional question appears only after the answer that shows it has been saved (no JavaScript).
@@ -46,14 +63,7 @@ def paginate(questionnaire: Instrument, answers: dict) -> tuple[Page, ...]:
     pages: list[list[Item]] = []
     current: list[Item] = []
     pending_display: list[Item] = []
-
-    def close():
-        nonlocal current
-        if any(item.answerable for item in current):
-            pages.append(current)
-        current = []
-
-    for item in enabled_items(questionnaire, answers):
+    for item in questionnaire.items:
         if item.type == "group":
             continue
         if item.type == "display":
@@ -64,13 +74,15 @@ def paginate(questionnaire: Instrument, answers: dict) -> tuple[Page, ...]:
         count = sum(1 for i in current if i.answerable)
         if current and (depends_here or _is_long(item) or count >= QUESTIONS_PER_PAGE
                         or any(_is_long(i) for i in current)):
-            close()
+            pages.append(current)
+            current = []
         current.extend(pending_display)
         pending_display = []
         current.append(item)
     current.extend(pending_display)
-    close()
-    return tuple(Page(number, tuple(items)) for number, items in enumerate(pages, start=1))
+    if current:
+        pages.append(current)
+    return pages
 
 
 # --- reading posted answers ---------------------------------------------------------------------------
