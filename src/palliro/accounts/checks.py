@@ -1,8 +1,8 @@
 """System checks that refuse unsafe production settings.
 
 They report *errors* (which stop ``palliro serve`` and ``manage.py check``) only in production mode; in
-demo and development mode the same problems are expected and allowed (or, for a site nobody could be
-alerted at, reported as a warning).
+demo and development mode the same problems are expected and allowed. A site nobody could be alerted at is a
+warning at every start and an error only for ``check --deploy`` in production mode.
 """
 
 from urllib.parse import urlsplit
@@ -109,22 +109,38 @@ def sites_without_alert_address():
     return Site.objects.filter(email="").exclude(pk__in=reachable.values("site_id"))
 
 
+def _unalertable_site_names() -> list[str]:
+    try:
+        return list(sites_without_alert_address().values_list("name", flat=True))
+    except DatabaseError:  # before the first migrate there are no sites to check
+        return []
+
+
+def _unalertable_message(names: list[str]) -> str:
+    return (f"Urgent alerts of {', '.join(names)} are emailed to nobody: the site has no team email address and "
+            "none of its active nurses or clinicians has one.")
+
+
+_UNALERTABLE_HINT = "Set the site's team email address in the admin (Sites), or give its care staff email addresses."
+
+
 @checks.register(checks.Tags.security, deploy=False)
 def check_urgent_alert_addresses(app_configs, **kwargs):
-    """An error in production mode (a warning in demo and development mode) for every site whose urgent
-    alerts would reach nobody. Skipped while the database is not there yet (before the first migrate)."""
-    try:
-        names = list(sites_without_alert_address().values_list("name", flat=True))
-    except DatabaseError:
+    """A warning, in every mode, for each site whose urgent alerts would reach nobody.
+
+    Only a warning here: this check runs at every start (``palliro serve``, ``migrate``), and refusing to
+    start would also lock out the administrator who has to fill in the address. ``palliro check --deploy``
+    refuses it in production mode (:func:`check_urgent_alert_addresses_for_deploy`); the worklist of the
+    site's staff shows a banner meanwhile.
+    """
+    names = _unalertable_site_names()
+    return [checks.Warning(_unalertable_message(names), hint=_UNALERTABLE_HINT, id="palliro.W001")] if names else []
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_urgent_alert_addresses_for_deploy(app_configs, **kwargs):
+    """``check --deploy`` in production mode: an error for each site whose urgent alerts would reach nobody."""
+    if settings.RELAXED_MODE:
         return []
-    if not names:
-        return []
-    kind, check_id = (checks.Warning, "palliro.W001") if settings.RELAXED_MODE else (checks.Error, "palliro.E008")
-    return [
-        kind(
-            f"Urgent alerts of {', '.join(names)} are emailed to nobody: the site has no team email address "
-            "and none of its active nurses or clinicians has one.",
-            hint="Set the site's team email address in the admin (Sites), or give its care staff email addresses.",
-            id=check_id,
-        )
-    ]
+    names = _unalertable_site_names()
+    return [checks.Error(_unalertable_message(names), hint=_UNALERTABLE_HINT, id="palliro.E008")] if names else []
