@@ -85,3 +85,12 @@ def test_a_staff_interview_showed_the_patient_nothing(ann, nurse_a):
     Response.objects.filter(pk=response.pk).update(entered_by=nurse_a, respondent="staff")
     response.refresh_from_db()
     assert what_was_shown(response) is None
+
+
+def test_the_alert_page_links_to_every_answer_of_the_response(client, login, nurse_a, ann):
+    _invitation, response = answered(ann, pain_worst="8", anything_else="Ik kan mijn benen slecht bewegen")
+    alert = Alert.objects.get(patient=ann)
+    body = login(nurse_a).get(f"/triage/alert/{alert.pk}/").content.decode()
+    link = reverse("response_detail", args=[response.pk])
+    assert f'id="alert-answers" href="{link}"' in body
+    assert "Ik kan mijn benen slecht bewegen" in login(nurse_a).get(link).content.decode()
