@@ -17,7 +17,8 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from palliro.core.questionnaire import LANGUAGES, enabled_items, validate_answers
+from palliro.core.questionnaire import LANGUAGES, advice_for, enabled_items, validate_answers
+from palliro.core.questionnaire.answers import AnswerError
 from palliro.followup import linkaccess
 from palliro.followup.linkaccess import LinkState
 from palliro.followup.models import Invitation, InvitationState, Respondent, Response, ResponseStatus
@@ -242,6 +243,10 @@ def respond(request, token):
         save_draft(invitation, kept, max(number - 1, 1), lang)
         return HttpResponseRedirect(_url("respond", token, page=max(number - 1, 1)))
     if errors:
+        # What is valid on the page is kept, as on every step: a tab closed on the error message loses nothing.
+        kept = {k: v for k, v in posted.items() if k not in errors}
+        if kept:
+            save_draft(invitation, kept, number, lang)
         return _question_page(request, token, invitation, page, review, merged, lang, errors=errors,
                               from_review=request.POST.get("from") == "review", status=200)
     save_draft(invitation, posted, number + 1, lang)
@@ -250,10 +255,25 @@ def respond(request, token):
     return HttpResponseRedirect(_url("respond", token, page=number + 1))
 
 
+def _call_now(invitation, answers: dict, lang: str) -> dict:
+    """Whether an answer already saved says "call your care team now" (and is a red flag), so that the next
+    steps say it at once: a patient who stops before the last step must not miss it (the alert is raised only
+    on "send")."""
+    try:
+        advice = advice_for(invitation.instrument.questionnaire(), answers, lang)
+    except AnswerError:
+        return {}  # an answer not valid (yet): no advice is given on wrong input
+    if not any(a.contact_now for a in advice):
+        return {}
+    return {"call_now": True, "call_now_red_flag": any(a.red_flag for a in advice),
+            "phone": invitation.patient.site.phone, "emergency_number": EMERGENCY_NUMBER}
+
+
 def _question_page(request, token, invitation, page, review, answers, lang, errors=None, from_review=False,
                    status=200):
     context = {
         **_base_context(token, invitation, lang, page=page.number),
+        **_call_now(invitation, answers, lang),
         "page": page,
         "fields": describe(page, answers, lang, errors),
         "errors": bool(errors),
