@@ -30,7 +30,8 @@ def fired(rules, **context):
 
 
 def test_it_loads_the_shipped_file_with_every_kind(rules):
-    assert {r.kind for r in rules} == {"threshold", "baseline_change", "restarted", "pain_flare", "non_response"}
+    assert {r.kind for r in rules} == {"threshold", "baseline_change", "restarted", "pain_flare", "non_response",
+                                         "advice_contact_now"}
     assert all(r.reason and r.advice for r in rules)
 
 

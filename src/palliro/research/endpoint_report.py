@@ -101,13 +101,18 @@ def adherence_section(frame, data, opt):
 def item_scale(item: str) -> tuple[float, ...] | None:
     """The answer scale of ``instrument/link-id`` in its installed questionnaire: the options' ordinal values
     of a choice item, every whole number from minimum to maximum of an integer item; None when unknown."""
+    from palliro.core.errors import PalliroValueError
     from palliro.instruments.models import latest_instrument
 
     code, _, link_id = item.partition("/")
     instrument = latest_instrument(code)
     if instrument is None:
         return None
-    found = next((q for q in instrument.questionnaire().questions if q.link_id == link_id), None)
+    try:
+        questions = instrument.questionnaire().questions
+    except PalliroValueError:  # a stored resource that no longer loads: the scale is unknown, not an error
+        return None
+    found = next((q for q in questions if q.link_id == link_id), None)
     if found is None:
         return None
     if found.options:
