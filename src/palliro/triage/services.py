@@ -15,7 +15,7 @@ from django.utils import timezone
 from palliro.accounts.models import Site
 from palliro.clinic.models import AnalgesicRecord, Patient, Procedure, RTCourse
 from palliro.core.pain import DiaryEntry
-from palliro.core.questionnaire import enabled_items
+from palliro.core.questionnaire import advice_for
 from palliro.core.rules import AdviceHit, DiaryContext, Finding, RuleContext, Severity, evaluate
 from palliro.followup.models import (
     OPEN_INVITATION_STATES,
@@ -341,20 +341,17 @@ def build_context(response: Response, rules) -> RuleContext:
 def contact_now_hits(response: Response) -> tuple[AdviceHit, ...]:
     """The answered items whose advice band told the respondent to contact the team now (the questionnaire's
     contact threshold, as on the thank-you page), each with its question and answer in English for staff.
-    Pure computation over the answers just stored: no query."""
+    Pure computation over the answers just stored (validated by the submission): no query."""
     from palliro.followup.patient_forms import display_answer
 
     questionnaire = response.instrument.questionnaire()
     answers = response.answers or {}
     hits = []
-    for item in enabled_items(questionnaire, answers):
-        if not item.answerable or not item.advice_bands or item.link_id not in answers:
-            continue
-        value = item.value_of(answers[item.link_id])
-        if value is None or item.band_for(value) is None or not item.contact_now(value):
-            continue
-        label = f"{item.text('en')}: {display_answer(item, answers[item.link_id], 'en')}"
-        hits.append(AdviceHit(item.link_id, value, red_flag=item.red_flag, label=label))
+    for advice in advice_for(questionnaire, answers, "en", trusted=True):
+        if advice.contact_now:
+            item = questionnaire.item(advice.link_id)
+            label = f"{item.text('en')}: {display_answer(item, answers[item.link_id], 'en')}"
+            hits.append(AdviceHit(item.link_id, advice.value, red_flag=item.red_flag, label=label))
     return tuple(hits)
 
 

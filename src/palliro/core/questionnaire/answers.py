@@ -221,14 +221,17 @@ def _answer_problem(item: Item, value: Any) -> tuple[str, dict[str, Any]] | None
 # --- advice --------------------------------------------------------------------------------------
 
 
-def advice_for(instrument: Instrument, answers: Mapping[str, Any], lang: str) -> list[Advice]:
+def advice_for(instrument: Instrument, answers: Mapping[str, Any], lang: str, *, trusted: bool = False) -> list[Advice]:
     """Advice for every enabled, validly answered item that carries advice bands, in item order.
+
+    With ``trusted=True`` the caller has just validated the answers (as :func:`to_questionnaire_response`
+    takes it), and they are not validated a second time.
 
     Raises:
         AnswerError: if the answers do not validate (advice is never given on wrong input).
     """
     lang = _lang(lang)
-    errors = validate_answers(instrument, answers, lang, complete=False)
+    errors = {} if trusted else validate_answers(instrument, answers, lang, complete=False)
     if errors:
         raise AnswerError(errors)
     result = []
