@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
@@ -22,6 +21,7 @@ from palliro.clinic.views import get_patient_for_user
 from palliro.core.errors import PalliroValueError
 from palliro.core.questionnaire import advice_for, enabled_items
 from palliro.followup.models import Respondent, Response, ResponseStatus
+from palliro.followup.shown import raised_alerts
 
 #: Staff-facing names of the respondent languages.
 LANGUAGE_NAMES = {"en": "English", "nl": "Dutch", "fr": "French", "es": "Spanish"}
@@ -148,11 +148,7 @@ def _alerts(response) -> list:
     response's own time (``last_fired == submitted_at``). A draft raised none."""
     if response.status != ResponseStatus.COMPLETED:
         return []
-    fired = Q(response_id=response.pk)
-    if response.submitted_at is not None:
-        fired |= Q(last_fired=response.submitted_at)
-    # Through the patient's reverse relation: follow-up does not import the triage app.
-    alerts = list(response.patient.alerts.filter(fired).select_related("rule").order_by("created", "id"))
+    alerts = list(raised_alerts(response).select_related("rule").order_by("created", "id"))
     for alert in alerts:
         alert.is_repeat = alert.response_id != response.pk
     return alerts

@@ -61,13 +61,18 @@ class Shown:
         }
 
 
-def raised_severities(response) -> set[str]:
-    """Severities of the alerts this response raised or fired again (see the module docstring)."""
+def raised_alerts(response):
+    """The alerts this response raised or fired again, as a queryset (see the module docstring)."""
     # Through the patient's reverse relation: follow-up does not import the triage app that receives it.
     fired = Q(response_id=response.pk)
     if response.submitted_at is not None:
         fired |= Q(last_fired=response.submitted_at)
-    return set(response.patient.alerts.filter(fired).values_list("severity", flat=True))
+    return response.patient.alerts.filter(fired)
+
+
+def raised_severities(response) -> set[str]:
+    """Severities of the alerts this response raised or fired again."""
+    return set(raised_alerts(response).values_list("severity", flat=True))
 
 
 def what_was_shown(response, lang: str | None = None, *, severities: set[str] | None = None) -> Shown | None:
