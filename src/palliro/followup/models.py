@@ -274,6 +274,16 @@ class Response(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True, db_index=True)
     replaces = models.OneToOneField("self", models.PROTECT, null=True, blank=True, related_name="replaced_by")
+    # A draft that says "call your care team now" but is never sent must still reach staff (triage/unsent.py).
+    unsent_checked_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="The draft's updated_at last checked for an unsent 'call now' answer: each change is checked once.",
+    )
+    unsent_reported = models.JSONField(
+        default=dict, blank=True, editable=False,
+        help_text="The unsent 'call now' answers already reported to staff (question: answer): only a new one is "
+                  "reported again.",
+    )
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
@@ -289,7 +299,11 @@ class Response(models.Model):
                 name="one_draft_per_invitation",
             ),
         ]
-        indexes = [models.Index(fields=["patient", "submitted_at"])]
+        indexes = [
+            models.Index(fields=["patient", "submitted_at"]),
+            # The minute-by-minute sweep for unsent red flags reads only drafts, by when they were last saved.
+            models.Index(fields=["updated_at"], condition=Q(status="in_progress"), name="draft_updated_at"),
+        ]
 
     def __str__(self):
         return f"{self.instrument.code} by {self.respondent} ({self.status})"
