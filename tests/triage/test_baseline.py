@@ -39,7 +39,7 @@ def test_it_does_not_call_an_improvement_on_a_second_course_worse_than_before_tr
 
 def test_it_compares_a_second_course_with_its_own_pre_treatment_answer(ann, ann_second_course):
     answer_invited(ann_second_course, "palliro-general", 0, pain_worst="8")
-    assert rises(ann) == ["pain-worst 8, baseline 6 (+2)"]
+    assert rises(ann) == ["Worst pain at treated site: 8 of 10, baseline 6 of 10 (+2; rule: +2 or more)"]
 
 
 def test_it_takes_the_answer_before_the_first_fraction_when_enrolled_after_it(ann):
@@ -47,7 +47,7 @@ def test_it_takes_the_answer_before_the_first_fraction_when_enrolled_after_it(an
     backdate(submit(ann, "palliro-general", pain_worst="3"), 8)  # at the consultation, before treatment
     enrolment = enrol_course(ann, first_fraction_days_ago=5, enrolled_days_ago=2)
     answer_invited(enrolment, "palliro-general", 0, pain_worst="5")
-    assert rises(ann) == ["pain-worst 5, baseline 3 (+2)"]
+    assert rises(ann) == ["Worst pain at treated site: 5 of 10, baseline 3 of 10 (+2; rule: +2 or more)"]
 
 
 def course(patient, first_fraction_days_ago):
@@ -70,7 +70,7 @@ def test_it_reads_a_staff_interview_against_the_course_it_falls_in(ann):
 def test_it_reads_a_staff_interview_against_the_enrolled_course_until_the_next_one_is_near(ann, ann_second_course):
     course(ann, -60)  # planned in two months: today's interview still belongs to the second course
     submit(ann, "palliro-general", respondent="staff", pain_worst="8")
-    assert rises(ann) == ["pain-worst 8, baseline 6 (+2)"]
+    assert rises(ann) == ["Worst pain at treated site: 8 of 10, baseline 6 of 10 (+2; rule: +2 or more)"]
 
 
 def test_it_has_no_baseline_outside_any_course(ann):
@@ -90,7 +90,7 @@ def test_it_compares_a_relative_with_the_relatives_first_answer_of_the_course(an
     answer_invited(second, "palliro-general-proxy", 2, label="week 4 (relative)", proxy=relative, pain_worst="6")
     assert rises(ann) == []
     answer_invited(second, "palliro-general-proxy", 0, label="week 8 (relative)", proxy=relative, pain_worst="7")
-    assert rises(ann) == ["pain-worst 7, baseline 5 (+2)"]
+    assert rises(ann) == ["Worst pain at treated site: 7 of 10, baseline 5 of 10 (+2; rule: +2 or more)"]
 
 
 def test_it_keeps_a_relatives_answers_out_of_the_patients_baseline(ann):
@@ -101,7 +101,7 @@ def test_it_keeps_a_relatives_answers_out_of_the_patients_baseline(ann):
     answer_invited(enrolment, "palliro-general", 6, label="baseline", pain_worst="2")
     Alert.objects.filter(patient=ann).delete()
     answer_invited(enrolment, "palliro-general", 0, pain_worst="4")
-    assert rises(ann) == ["pain-worst 4, baseline 2 (+2)"]
+    assert rises(ann) == ["Worst pain at treated site: 4 of 10, baseline 2 of 10 (+2; rule: +2 or more)"]
 
 
 @pytest.mark.parametrize("history", [1, 30])
@@ -130,7 +130,7 @@ def test_it_takes_the_pre_treatment_answer_through_a_link_when_enrolled_after_th
     backdate(submit(ann, "palliro-general", pain_worst="3"), 8)
     enrolment = enrol_course(ann, first_fraction_days_ago=5, enrolled_days_ago=2)
     answer_through_link(enrolment, "palliro-general", pain_worst="5")
-    assert rises(ann) == ["pain-worst 5, baseline 3 (+2)"]
+    assert rises(ann) == ["Worst pain at treated site: 5 of 10, baseline 3 of 10 (+2; rule: +2 or more)"]
 
 
 def test_a_link_answer_finds_the_same_follow_up_start_without_a_query(ann, django_assert_num_queries):

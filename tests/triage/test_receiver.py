@@ -25,7 +25,7 @@ def test_it_raises_an_alert_for_worst_pain_7(ann):
     alert = Alert.objects.get(patient=ann)
     assert (alert.rule.code, alert.severity, alert.priority, alert.response) == (
         "pain-worst-high", "attention", 1, response)
-    assert "pain-worst >= 7 (answered 7)" in alert.detail
+    assert "Worst pain at treated site: 7 of 10 (rule: 7 or more)" in alert.detail
 
 
 def test_it_raises_nothing_for_a_quiet_questionnaire(ann):

@@ -33,7 +33,7 @@ def test_it_raises_a_new_alert_for_an_emergency_after_acknowledgement(ann, nurse
     weakness, incontinence = mscc_alerts(ann)
     assert (weakness.state, weakness.repeat_count) == (AlertState.ACKNOWLEDGED, 0)
     assert incontinence.state == AlertState.OPEN and incontinence.severity == "urgent"
-    assert "bladder-bowel-control == 1 (answered 1)" in incontinence.detail
+    assert "New problems with bladder or bowel control: \"Yes\" (bladder-bowel-control = 1; rule: = 1)" in incontinence.detail
     assert len(mail.outbox) == 1 and incontinence.notified_at is not None
 
 
@@ -46,8 +46,8 @@ def test_it_adds_an_urgent_repeat_to_the_alert_nobody_has_acknowledged_yet(ann, 
     alert, = mscc_alerts(ann)
     assert alert.repeat_count == 1 and len(mail.outbox) == 1  # the team was paged once and has not looked yet
     first, again = alert.detail.splitlines()
-    assert "limb-weakness == 1" in first
-    assert again.startswith("Again ") and "bladder-bowel-control == 1 (answered 1)" in again
+    assert "(limb-weakness = 1; rule: = 1)" in first
+    assert again.startswith("Again ") and "New problems with bladder or bowel control: \"Yes\" (bladder-bowel-control = 1; rule: = 1)" in again
 
 
 def test_it_adds_an_attention_repeat_to_an_acknowledged_alert_with_what_it_found(ann, nurse_a):
@@ -58,7 +58,7 @@ def test_it_adds_an_attention_repeat_to_an_acknowledged_alert_with_what_it_found
     alert.refresh_from_db()
     assert Alert.objects.filter(patient=ann, rule__code="pain-worst-high").count() == 1
     assert alert.state == AlertState.ACKNOWLEDGED and alert.repeat_count == 1
-    assert "(answered 8)" in alert.detail and "(answered 9)" in alert.detail
+    assert ": 8 of 10 (rule: 7 or more)" in alert.detail and ": 9 of 10 (rule: 7 or more)" in alert.detail
 
 
 def test_it_opens_a_new_alert_after_a_resolved_one_whatever_the_severity(ann, nurse_a):
@@ -90,4 +90,4 @@ def test_the_alert_page_shows_what_each_repeat_found(login, nurse_a, ann):
     alert, = mscc_alerts(ann)
     body = login(nurse_a).get(f"/triage/alert/{alert.pk}/").content.decode()
     assert "fired 1 more time since" in body
-    assert "limb-weakness == 1 (answered 1)<br>Again " in body and "bladder-bowel-control == 1" in body
+    assert "(limb-weakness = 1; rule: = 1)<br>Again " in body and "(bladder-bowel-control = 1; rule: = 1)" in body

@@ -52,6 +52,21 @@ Kinds and their parameters (every parameter is validated by :func:`parse_rule`, 
     finding per response, listing the items and answers as the respondent saw them (display text), most
     severe item deciding the finding's severity. Optional parameter ``red_flag_severity``. Evaluated after
     every other rule of the response.
+``free_text``
+    Fires when the response has a free-text answer (``RuleContext.texts``: items of type text or string)
+    worth a look, so that a comment such as "since yesterday I can hardly move my legs" reaches the team
+    without anyone opening the response. Parameters: ``items`` (linkIds; default every free-text item of the
+    instrument), ``min_length`` (2: letters and digits a text needs, so "-", "." or "x" never fire),
+    ``ignore`` (answers that say there is nothing to add, compared without case, surrounding spaces or
+    final punctuation; default :data:`NOTHING_TO_ADD` in the four languages, so "No" or "Rien." do not
+    fire; ``[]`` to see every text) and ``max_chars`` (300: the detail quotes each text up to that many
+    characters; the full text is on the response page). One finding per response listing every such text.
+
+Staff read a finding's ``detail`` at a glance: when the caller gives ``RuleContext.labels`` (see
+:func:`item_labels`: each item's English wording and answer labels, from the instrument) a condition reads
+``New or worse weakness ... in arms or legs: "Yes" (limb-weakness = 1; rule: = 1)`` or ``Worst pain at
+treated site: 8 of 10 (rule: 7 or more)``; without labels (tests, other callers) it stays the rule's own
+syntax, ``limb-weakness == 1 (answered 1)``.
 
 Severity is ``urgent``, ``attention`` or ``info``. Alerts support, never replace, clinical judgement.
 """
@@ -71,14 +86,17 @@ from palliro.core.pain import DiaryEntry, FlareParameters, detect_flare
 
 __all__ = [
     "KINDS",
+    "NOTHING_TO_ADD",
     "AdviceHit",
     "Condition",
     "DiaryContext",
     "Finding",
+    "ItemLabel",
     "Rule",
     "RuleContext",
     "Severity",
     "evaluate",
+    "item_labels",
     "load_rules",
     "parse_rule",
     "parse_rules",
@@ -106,6 +124,34 @@ UNVERIFIED_FLARE_ALERT = (
 )
 
 
+# How a rule's comparison reads in words: "rule: 7 or more".
+_OP_WORDS = {">=": "{} or more", ">": "more than {}", "<=": "{} or less", "<": "less than {}", "==": "= {}",
+             "!=": "not {}"}
+
+#: Free-text answers that say there is nothing to add (en, nl, fr, es): the ``free_text`` rule's default
+#: ``ignore``. Compared after :func:`_plain` (lower case, spaces collapsed, final punctuation dropped).
+NOTHING_TO_ADD = (
+    "no", "none", "nothing", "nothing else", "no thanks", "no thank you", "n/a", "na",
+    "nee", "neen", "niets", "nee dank u", "nee dank je", "geen", "nvt", "n.v.t",
+    "non", "rien", "non merci", "rien à signaler", "ras",
+    "nada", "ninguno", "nada más", "no gracias",
+)
+
+
+@dataclass(frozen=True)
+class ItemLabel:
+    """How staff read an item: ``text`` its English wording, ``answers`` each answer value in words (e.g.
+    ``"Yes"`` in quotes, or ``8 of 10`` on a numbered scale). ``numbered``: the answer in words already
+    shows the value (a numbered scale or a number), so the linkId and value need not be repeated."""
+
+    text: str
+    answers: Mapping[float, str] = field(default_factory=dict)
+    numbered: bool = False
+
+    def answer(self, value: float) -> str:
+        return self.answers.get(value) or f"{value:g}"
+
+
 @dataclass(frozen=True)
 class Condition:
     """``answers[item] <op> value`` on the numeric (ordinal) value of an answer."""
@@ -118,11 +164,61 @@ class Condition:
         current = values.get(self.item)
         return current is not None and _OPS[self.op](current, self.value)
 
-    def describe(self, values: Mapping[str, float] | None = None) -> str:
+    def describe(self, values: Mapping[str, float] | None = None,
+                 labels: Mapping[str, ItemLabel] | None = None) -> str:
+        """The condition and the answer: in words with ``labels`` for the item, else in the rule's syntax."""
+        label = (labels or {}).get(self.item)
+        if label is not None and values is not None and self.item in values:
+            now = values[self.item]
+            rule = _OP_WORDS[self.op].format(f"{self.value:g}")
+            where = f"rule: {rule}" if label.numbered else f"{self.item} = {now:g}; rule: {rule}"
+            return f"{label.text}: {label.answer(now)} ({where})"
         text = f"{self.item} {self.op} {self.value:g}"
         if values is not None and self.item in values:
             text += f" (answered {values[self.item]:g})"
         return text
+
+
+def _scale_words(option, display: str) -> str | None:
+    """The words of an option on a numbered scale ("" for a bare number, "No pain" for "0 – No pain"), or None
+    if the option is not the number it stands for."""
+    try:
+        if float(option.code) != option.ordinal:
+            return None
+    except ValueError:
+        return None
+    words = display.strip()
+    if words == option.code:
+        return ""
+    for dash in ("–", "-", ":"):
+        head, sep, tail = words.partition(dash)
+        if sep and head.strip() == option.code:
+            return tail.strip()
+    return words
+
+
+def item_labels(instrument: Any, lang: str = "en") -> dict[str, ItemLabel]:
+    """Staff wording of each answerable item of a questionnaire (:class:`palliro.core.questionnaire.Instrument`).
+
+    The item's text is its coding's display (a short English label written for staff) or else its question;
+    an answer option reads as its label in quotes, or as ``8 of 10`` on a scale whose options are the
+    numbers themselves (with the option's words, if any: ``10 of 10 ("The worst pain you can imagine")``).
+    """
+    out = {}
+    for item in instrument.questions:
+        text = (item.label or item.text(lang) or item.link_id).strip()
+        options = item.options
+        words = [_scale_words(o, o.display(lang)) for o in options]
+        if options and all(w is not None for w in words):
+            top = max(o.ordinal for o in options)
+            answers = {o.ordinal: f"{o.ordinal:g} of {top:g}" + (f' ("{w}")' if w else "")
+                       for o, w in zip(options, words, strict=True)}
+            out[item.link_id] = ItemLabel(text, answers, numbered=True)
+        elif options:
+            out[item.link_id] = ItemLabel(text, {o.ordinal: f'"{o.display(lang)}"' for o in options})
+        else:
+            out[item.link_id] = ItemLabel(text, numbered=item.type in ("integer", "decimal"))
+    return out
 
 
 @dataclass(frozen=True)
@@ -191,6 +287,9 @@ class RuleContext:
         days_since_treatment: days since the last fraction or procedure (None when none is recorded).
         contact_now: the answered items whose advice told the respondent to contact the team now (see
             ``advice_contact_now``); gathered only when such a rule applies.
+        texts: the free-text answers of the current response, keyed by linkId, in the questionnaire's
+            order (see ``free_text``); gathered only when such a rule applies.
+        labels: staff wording of the instrument's items (:func:`item_labels`); empty: details in rule syntax.
     """
 
     instrument: str = ""
@@ -202,6 +301,8 @@ class RuleContext:
     consecutive_missed: int | None = None
     days_since_treatment: int | None = None
     contact_now: tuple[AdviceHit, ...] = ()
+    texts: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, ItemLabel] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -312,6 +413,25 @@ def _advice_contact_now(params: Mapping) -> dict:
     return {"red_flag_severity": Severity(red)}
 
 
+def _free_text(params: Mapping) -> dict:
+    _check_keys(params, {"items", "min_length", "ignore", "max_chars"}, set())
+    out: dict[str, Any] = {
+        "min_length": require_int(params.get("min_length", 2), "parameters.min_length", 1, 200),
+        "max_chars": require_int(params.get("max_chars", 300), "parameters.max_chars", 20, 2000),
+    }
+    items = params.get("items")
+    if items is not None:
+        if not isinstance(items, list) or not items:
+            raise PalliroValueError("must be a non-empty list of item linkIds (leave it out for every free-text "
+                                    "item)", field="parameters.items")
+        out["items"] = tuple(_require_str(item, f"parameters.items[{i}]") for i, item in enumerate(items))
+    ignore = params.get("ignore", list(NOTHING_TO_ADD))
+    if not isinstance(ignore, list) or not all(isinstance(i, str) for i in ignore):
+        raise PalliroValueError("must be a list of texts", field="parameters.ignore")
+    out["ignore"] = frozenset(_plain(i) for i in ignore)
+    return out
+
+
 KINDS = {
     "threshold": _threshold,
     "baseline_change": _baseline_change,
@@ -319,6 +439,7 @@ KINDS = {
     "pain_flare": _pain_flare,
     "non_response": _non_response,
     "advice_contact_now": _advice_contact_now,
+    "free_text": _free_text,
 }
 
 
@@ -398,7 +519,7 @@ def _eval_threshold(rule: Rule, ctx: RuleContext) -> Finding | None:
     fired = bool(held) if p["match"] == "any" else len(held) == len(p["conditions"])
     if not fired:
         return None
-    detail = "; ".join(c.describe(ctx.values) for c in held)
+    detail = "; ".join(c.describe(ctx.values, ctx.labels) for c in held)
     if limit is not None:
         detail += f"; {ctx.days_since_treatment} days after treatment"
     return _fire(rule, detail, items=[c.item for c in held])
@@ -409,7 +530,13 @@ def _eval_baseline_change(rule: Rule, ctx: RuleContext) -> Finding | None:
     now, base = ctx.values.get(item), ctx.baseline.get(item)
     if now is None or base is None or now - base < increase - 1e-9:
         return None
-    return _fire(rule, f"{item} {now:g}, baseline {base:g} (+{now - base:g})", items=[item])
+    label = ctx.labels.get(item)
+    if label is None:
+        return _fire(rule, f"{item} {now:g}, baseline {base:g} (+{now - base:g})", items=[item])
+    where = f"+{now - base:g}; rule: +{increase:g} or more"
+    if not label.numbered:
+        where = f"{item} {now:g}, baseline {base:g}: {where}"
+    return _fire(rule, f"{label.text}: {label.answer(now)}, baseline {label.answer(base)} ({where})", items=[item])
 
 
 def _eval_restarted(rule: Rule, ctx: RuleContext) -> Finding | None:
@@ -419,8 +546,8 @@ def _eval_restarted(rule: Rule, ctx: RuleContext) -> Finding | None:
     quiet = [c for c in p["before"] if c.holds(ctx.previous)]
     if not quiet:
         return None
-    return _fire(rule, "now " + "; ".join(c.describe(ctx.values) for c in p["now"])
-                 + "; previously " + "; ".join(c.describe(ctx.previous) for c in quiet),
+    return _fire(rule, "now " + "; ".join(c.describe(ctx.values, ctx.labels) for c in p["now"])
+                 + "; previously " + "; ".join(c.describe(ctx.previous, ctx.labels) for c in quiet),
                  items=[c.item for c in (*p["now"], *p["before"])])
 
 
@@ -476,6 +603,28 @@ def _eval_advice_contact_now(rule: Rule, ctx: RuleContext, others: Sequence[Find
     return _fire(rule, detail, items=[h.item for h in open_hits], severity=severity)
 
 
+def _plain(text: str) -> str:
+    return " ".join(text.lower().split()).rstrip(".!?,;:").strip()
+
+
+def _eval_free_text(rule: Rule, ctx: RuleContext) -> Finding | None:
+    p = rule.parameters
+    wanted = p.get("items") or tuple(ctx.texts)
+    quoted, items = [], []
+    for item in wanted:
+        text = " ".join((ctx.texts.get(item) or "").split())
+        if sum(ch.isalnum() for ch in text) < p["min_length"] or _plain(text) in p["ignore"]:
+            continue
+        if len(text) > p["max_chars"]:
+            text = text[: p["max_chars"]].rstrip() + "… (full text on the response page)"
+        label = ctx.labels.get(item)
+        quoted.append(f'{label.text if label else item}: "{text}"')
+        items.append(item)
+    if not quoted:
+        return None
+    return _fire(rule, "; ".join(quoted), items=items)
+
+
 _EVALUATORS = {
     "threshold": _eval_threshold,
     "baseline_change": _eval_baseline_change,
@@ -483,6 +632,7 @@ _EVALUATORS = {
     "pain_flare": _eval_pain_flare,
     "non_response": _eval_non_response,
     "advice_contact_now": _eval_advice_contact_now,
+    "free_text": _eval_free_text,
 }
 
 

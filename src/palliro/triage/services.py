@@ -16,7 +16,16 @@ from palliro.accounts.models import Site
 from palliro.clinic.models import AnalgesicRecord, Patient, Procedure, RTCourse
 from palliro.core.pain import DiaryEntry
 from palliro.core.questionnaire import advice_for
-from palliro.core.rules import AdviceHit, DiaryContext, Finding, RuleContext, Severity, evaluate
+from palliro.core.rules import (
+    AdviceHit,
+    DiaryContext,
+    Finding,
+    ItemLabel,
+    RuleContext,
+    Severity,
+    evaluate,
+    item_labels,
+)
 from palliro.followup.models import (
     OPEN_INVITATION_STATES,
     Enrolment,
@@ -28,6 +37,7 @@ from palliro.followup.models import (
     ResponseStatus,
 )
 from palliro.followup.rowsql import fields_of, prep, row_instance
+from palliro.followup.scheduling import diary_day
 from palliro.triage.models import OPEN_STATES, SEVERITY_RANK, Alert, AlertNote, AlertState, Outcome
 from palliro.triage.rules_io import rules_in_force
 
@@ -264,9 +274,9 @@ def _diary(response: Response, today: date) -> DiaryContext | None:
         Observation.objects.filter(
             patient_id=response.patient_id, code__in=(code, *BASELINE_PAIN_CODES), observed_at__gte=window_from,
             observed_at__lte=response.submitted_at,
-        ).order_by("observed_at", "id").values_list("code", "value", "observed_at")
+        ).order_by("observed_at", "id").values_list("code", "value", "observed_at", "response__invitation__due_at")
     )
-    before = [v for c, v, at in observations if timezone.localdate(at, tz) < start]
+    before = [v for c, v, at, _ in observations if timezone.localdate(at, tz) < start]
     if not before:
         return None  # no pre-treatment pain score: a flare cannot be judged
     baseline_pain = before[-1]
@@ -280,8 +290,9 @@ def _diary(response: Response, today: date) -> DiaryContext | None:
     recorded_before = bool(records) and records[0].recorded_on < start
     unverified = () if recorded_before else (UNVERIFIED_NO_ANALGESIC,)
     by_day: dict[int, float] = {}
-    for obs_code, value, at in observations:
-        day = timezone.localdate(at, tz)
+    for obs_code, value, at, due_at in observations:
+        # A diary answer counts for the day its link was for, even when given the next morning.
+        day = timezone.localdate(at, tz) if due_at is None else diary_day(due_at, tz)
         if obs_code == code and day >= start:
             by_day[(day - start).days] = value  # the latest entry of a day wins
     entries = tuple(
@@ -335,7 +346,34 @@ def build_context(response: Response, rules) -> RuleContext:
         diary=_diary(response, today) if "pain_flare" in kinds else None,
         days_since_treatment=days_since_treatment(response.patient_id, today) if needs_treatment else None,
         contact_now=contact_now_hits(response) if "advice_contact_now" in kinds else (),
+        texts=free_texts(response) if "free_text" in kinds else {},
+        labels=staff_labels(response.instrument) if applicable else {},
     )
+
+
+def staff_labels(instrument) -> dict[str, ItemLabel]:
+    """The English wording of an instrument's items and answers for alert details; built once per process and
+    stored version (no query: the questionnaire is parsed once, too)."""
+    key = (instrument.pk, instrument.loaded_at)
+    labels = _LABELS.get(key)
+    if labels is None:
+        labels = _LABELS[key] = item_labels(instrument.questionnaire(), "en")
+    return labels
+
+
+# Instruments are few and immutable per (pk, loaded_at), like their parsed questionnaires.
+_LABELS: dict[tuple, dict[str, ItemLabel]] = {}
+
+
+def free_texts(response: Response) -> dict[str, str]:
+    """The response's non-empty free-text answers (items of type text or string), in questionnaire order."""
+    answers = response.answers or {}
+    return {
+        item.link_id: answers[item.link_id]
+        for item in response.instrument.questionnaire().questions
+        if item.type in ("text", "string") and isinstance(answers.get(item.link_id), str)
+        and answers[item.link_id].strip()
+    }
 
 
 def contact_now_hits(response: Response) -> tuple[AdviceHit, ...]:
