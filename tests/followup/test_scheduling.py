@@ -33,7 +33,7 @@ def local_day(dt):
 
 @pytest.fixture
 def noon():
-    """Today, 12:00 at the site: yesterday's diary link is still open (until 23:00), earlier ones have closed."""
+    """Today, 12:00 at the site: today's diary link is open, yesterday's closed at 09:00 when today's opened."""
     now = datetime.combine(timezone.localdate(), time(12), tzinfo=AMS)
     with mock.patch("django.utils.timezone.now", return_value=now):
         yield now
@@ -189,9 +189,9 @@ class TestReschedule:
 
     def test_a_save_that_changes_no_date_changes_no_invitation(self, ann, noon):
         enrolment = bone(ann, course_for(ann, first=noon.date() - timedelta(days=4), fractions=1))
-        dispatch_due(noon)  # yesterday's and today's diary links go out
+        dispatch_due(noon)  # today's diary link goes out (yesterday's closed when today's opened)
         before = snapshot(enrolment)
-        assert enrolment.invitations.filter(step_label="pain diary", state="sent").count() == 2
+        assert enrolment.invitations.filter(step_label="pain diary", state="sent").count() == 1
         enrolment.course.notes, enrolment.course.fractions_delivered = "treated as planned", 1
         enrolment.course.save()
         assert snapshot(enrolment) == before
@@ -209,7 +209,7 @@ class TestReschedule:
         assert not still_open.filter(expires_at__lte=noon).exists()
         assert {i.pk: (i.due_at, i.expires_at) for i in still_open.filter(state="sent")} == sent
         diary = [day for label, _, _, day in open_plan(enrolment) if label == "pain diary"]
-        assert diary == [today + timedelta(days=k) for k in range(-1, 11)]  # yesterday's link is open till 23:00
+        assert diary == [today + timedelta(days=k) for k in range(0, 11)]  # yesterday's closed at 09:00 today
 
     def test_a_course_stopped_early_cancels_the_diary_days_no_longer_wanted(self, ann, noon):
         today = noon.date()
@@ -220,7 +220,7 @@ class TestReschedule:
         enrolment.course.save()
         diary = enrolment.invitations.filter(step_label="pain diary")
         assert [local_day(i.due_at) for i in diary.filter(state__in=["scheduled", "sent"])] == [
-            today + timedelta(days=k) for k in range(0, 10)]
+            today + timedelta(days=k) for k in range(1, 10)]  # today's, the first still open, was answered
         assert diary.filter(state="completed").count() == 1
         assert not diary.filter(state="cancelled", due_at__lte=noon + timedelta(days=9)).exists()
         assert diary.filter(state="cancelled").count() > 0

@@ -65,8 +65,28 @@ def _at(day: date, tz: tzinfo, hour: int = SEND_HOUR) -> datetime:
 
 
 def _window(step: ProtocolStep, day: date, tz: tzinfo) -> tuple[datetime, datetime]:
-    """When the link of a time point on ``day`` opens, and when it closes (the evening ``window_days`` later)."""
+    """When the link of a time point on ``day`` opens, and when it closes (the evening ``window_days`` later).
+
+    A day of a daily diary is the exception: its link opens at SEND_HOUR on its day and closes when the next
+    day's opens, at SEND_HOUR the next morning (``window_days`` does not apply). So a patient never holds two
+    diary links at once, which gave two answers on one day and none on the day before, and an answer given
+    after midnight still belongs to the day whose link it came through (see :func:`diary_day`). The diary asks
+    about "today", the day the link was sent for; the worker sends no reminder for it (the first reminder
+    would fall after the window).
+    """
+    if step.repeat_until_anchor:
+        return _at(day, tz), _at(day + timedelta(days=1), tz)
     return _at(day, tz), _at(day + timedelta(days=step.window_days), tz, hour=23)
+
+
+def diary_day(due_at: datetime, tz: tzinfo) -> date:
+    """The day a diary answer is about: its invitation's day at the site, not the day it was sent in.
+
+    Each diary day's link opens on that day (:func:`_window`), so the due time's local date is the day; an
+    answer to yesterday's link given at 07:00 counts for yesterday, and each day has at most one answer per
+    respondent (one invitation per day, one completed response per invitation).
+    """
+    return timezone.localtime(due_at, tz).date()
 
 
 def planned_days(step: ProtocolStep, enrolment: Enrolment) -> list[date]:
@@ -240,6 +260,8 @@ class _Plan:
                 spare.append(invitation)
         changed = 0
         for here, invitation in keep.items():
+            if step.repeat_until_anchor and self.day_of(invitation) == wanted[here]:
+                changed += self._close_overlap(invitation, step)
             # A delivered link keeps its window: moving it would postpone or close what the respondent holds.
             if invitation.state == InvitationState.SENT or self.day_of(invitation) == wanted[here]:
                 continue
@@ -280,6 +302,16 @@ class _Plan:
 
     def _window_closed(self, step: ProtocolStep, day: date) -> bool:
         return _window(step, day, self.tz)[1] <= self.now
+
+    def _close_overlap(self, invitation: Invitation, step: ProtocolStep) -> int:
+        """Close a diary day's link when the next day's opens, if it was planned to stay open longer (before
+        diary windows ended there): even a delivered link, since a second open diary link is the fault."""
+        closes = _window(step, self.day_of(invitation), self.tz)[1]
+        if invitation.expires_at <= closes:
+            return 0
+        invitation.expires_at = closes
+        invitation.save(update_fields=["expires_at"])
+        return 1
 
     def _move(self, invitation: Invitation, step: ProtocolStep, day: date) -> int:
         invitation.due_at, invitation.expires_at = _window(step, day, self.tz)
