@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from palliro.accounts.models import AuditEvent
 from palliro.clinic.models import AnalgesicRecord, Episode, Procedure, Proxy, RTCourse
@@ -75,7 +78,9 @@ class TestRecordCreate:
             ({"consultation_date": "2026-01-01"}, "The consultation is before the referral."),
             ({"fractions_delivered": "3"}, "Say why the course stopped early."),
             ({"stop_reason": "toxicity"}, "The course was completed: leave the reason empty."),
-            ({"first_fraction_date": "2999-01-01", "last_fraction_date": ""}, "This date is in the future."),
+            ({"first_fraction_date": "2999-01-01", "last_fraction_date": "", "fractions_delivered": ""},
+             "days ahead"),
+            ({"referral_date": "2999-01-01"}, "This date is in the future."),
             ({"referral_date": "0225-05-01"}, "Dates before 1900 are not accepted: check the year."),
             ({"referral_date": "1949-05-01"}, "This date is before the patient&#x27;s date of birth (17 May 1950)."),
         ],
@@ -85,6 +90,41 @@ class TestRecordCreate:
         assert response.status_code == 200
         assert message in response.content.decode()
         assert not RTCourse.objects.exists()
+
+    def test_it_books_a_course_that_starts_next_week(self, login, nurse_a, ann):
+        today = timezone.localdate()
+        data = course_data(referral_date=today - timedelta(days=3), consultation_date=today - timedelta(days=1),
+                           simulation_date=today, first_fraction_date=today + timedelta(days=7),
+                           last_fraction_date="", fractions_delivered="")
+        assert login(nurse_a).post(url(ann, "course"), data).status_code == 302
+        course = RTCourse.objects.get()
+        assert course.first_fraction_date == today + timedelta(days=7) and course.is_booked
+        page = login(nurse_a).get(reverse("patient_detail", args=[ann.pk])).content.decode()
+        assert '<span class="tag">booked</span>' in page and "5 planned, not started" in page
+
+    @pytest.mark.parametrize(
+        "overrides, field, message",
+        [
+            ({"last_fraction_date": 11}, "last_fraction_date",
+             "This date is in the future: record the last fraction once it has been given."),
+            ({"fractions_delivered": "2"}, "fractions_delivered", "no fraction can have been delivered yet"),
+            ({"first_fraction_date": 181}, "first_fraction_date", "can be booked at most 180 days ahead"),
+            ({"simulation_date": 1}, "simulation_date", "This date is in the future."),
+        ],
+    )
+    def test_it_explains_what_a_booked_course_cannot_have(self, login, nurse_a, ann, overrides, field, message):
+        today = timezone.localdate()
+        data = course_data(referral_date=today, consultation_date=today, simulation_date=today,
+                           first_fraction_date=today + timedelta(days=7), last_fraction_date="",
+                           fractions_delivered="")
+        data.update({k: today + timedelta(days=v) if isinstance(v, int) else v for k, v in overrides.items()})
+        body = login(nurse_a).post(url(ann, "course"), data).content.decode()
+        assert f'id="id_{field}-error"' in body and message in body
+        assert not RTCourse.objects.exists()
+
+    def test_it_says_a_first_fraction_may_be_booked(self, login, nurse_a, ann):
+        body = login(nurse_a).get(url(ann, "course")).content.decode()
+        assert "booked: up to 180 days ahead" in body
 
     def test_it_links_a_reirradiation_to_the_earlier_course(self, login, nurse_a, ann):
         client = login(nurse_a)

@@ -4,7 +4,15 @@ from django.utils.text import capfirst
 
 from palliro.accounts.models import Site
 from palliro.clinic import choices
-from palliro.clinic.models import AnalgesicRecord, Episode, Patient, Procedure, Proxy, RTCourse
+from palliro.clinic.models import (
+    BOOKING_HORIZON_DAYS,
+    AnalgesicRecord,
+    Episode,
+    Patient,
+    Procedure,
+    Proxy,
+    RTCourse,
+)
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -96,6 +104,14 @@ class RTCourseForm(ClinicModelForm):
         widgets = _date_widgets(
             "referral_date", "consultation_date", "simulation_date", "first_fraction_date", "last_fraction_date"
         )
+        help_texts = {
+            "first_fraction_date": (
+                f"Given, or booked: up to {BOOKING_HORIZON_DAYS} days ahead, so that follow-up can start before "
+                "treatment."
+            ),
+            "last_fraction_date": "Once given.",
+            "fractions_delivered": "Once the course has started.",
+        }
 
     def __init__(self, *args, patient, **kwargs):
         super().__init__(*args, **kwargs)

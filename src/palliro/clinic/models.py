@@ -5,7 +5,7 @@ database constraints are the last line of defence against impossible values.
 """
 
 import secrets
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -26,6 +26,12 @@ def new_pseudonym(rng=secrets) -> str:
 
 #: No clinical date of a living patient's care lies before this; earlier ones are typing errors (0225 for 2025).
 EARLIEST_DATE = date(1900, 1, 1)
+
+#: How far ahead a first fraction may be booked. Follow-up starts before treatment (a baseline questionnaire,
+#: a pain diary through the course), so a nurse enrols the patient at simulation with the booked first fraction;
+#: palliative courses start within days or weeks, so a date more than about half a year ahead is a typing error
+#: (2027 for 2026), not a booking.
+BOOKING_HORIZON_DAYS = 180
 
 
 def _check_date(value: date | None, field: str, errors: dict, birth_date: date | None = None) -> None:
@@ -207,6 +213,20 @@ class RTCourse(models.Model):
         return f"{total} Gy / {self.fractions_planned}{suffix}"
 
     @property
+    def is_booked(self) -> bool:
+        """The first fraction is a booked date still ahead: the course has not started."""
+        return self.first_fraction_date is not None and self.first_fraction_date > timezone.localdate()
+
+    def _check_booking(self, errors: dict) -> None:
+        """A booked first fraction (in the future) within the horizon; the date of birth is in the past anyway."""
+        horizon = timezone.localdate() + timedelta(days=BOOKING_HORIZON_DAYS)
+        if self.first_fraction_date > horizon:
+            errors.setdefault("first_fraction_date", []).append(
+                f"A first fraction can be booked at most {BOOKING_HORIZON_DAYS} days ahead "
+                f"(until {horizon:%d %b %Y}): check the year."
+            )
+
+    @property
     def completed(self) -> bool | None:
         if self.fractions_delivered is None:
             return None
@@ -242,8 +262,23 @@ class RTCourse(models.Model):
             ("last_fraction_date", "last fraction"),
         ]
         birth_date = _birth_date_of(self)
+        today = timezone.localdate()
+        # Referral to simulation are events already recorded and the last fraction one already given: never in
+        # the future. Only the first fraction may be a booking.
         for field, _ in pathway:
-            _check_date(getattr(self, field), field, errors, birth_date)
+            if field == "first_fraction_date" and self.is_booked:
+                self._check_booking(errors)
+            elif field == "last_fraction_date" and self.last_fraction_date and self.last_fraction_date > today:
+                errors.setdefault(field, []).append(
+                    "This date is in the future: record the last fraction once it has been given."
+                )
+            else:
+                _check_date(getattr(self, field), field, errors, birth_date)
+        if self.is_booked and self.fractions_delivered is not None:
+            errors.setdefault("fractions_delivered", []).append(
+                f"The first fraction is booked for {self.first_fraction_date:%d %b %Y}: no fraction can have been "
+                "delivered yet. Leave this empty until the course has started."
+            )
         for i, (field, label) in enumerate(pathway):
             later = getattr(self, field)
             if later is None:

@@ -37,6 +37,8 @@ class EnrolForm(forms.Form):
 def _dates(course) -> str:
     if course.first_fraction_date is None:
         return "no dates yet"
+    if course.is_booked:
+        return f"booked for {course.first_fraction_date:%Y-%m-%d}"
     return f"from {course.first_fraction_date:%Y-%m-%d}"
 
 
