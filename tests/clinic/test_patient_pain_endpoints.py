@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from palliro.calculators.patient import course_pain_endpoints
 from palliro.clinic.models import AnalgesicRecord, RTCourse
@@ -74,3 +75,16 @@ def test_a_diary_answered_twice_on_one_day_counts_once_and_the_later_answer_wins
                                    value=pain, observed_at=at, respondent="patient")
     result = course_pain_endpoints(pain_course)
     assert result.flare is False
+
+
+@pytest.mark.django_db
+def test_a_booked_course_has_no_pain_response_yet(ann):
+    # Booked for next week: the baseline answered today is no response to a treatment not yet given.
+    today = timezone.localdate()
+    booked = RTCourse.objects.create(
+        patient=ann, indication="pain", target_region="Left femur", technique="conventional", total_dose_gy=8,
+        fractions_planned=1, first_fraction_date=today + timedelta(days=7),
+    )
+    AnalgesicRecord.objects.create(patient=ann, recorded_on=today, drug="morphine", dose=10, doses_per_day=6)
+    answer(ann, today, 6)
+    assert course_pain_endpoints(booked) is None

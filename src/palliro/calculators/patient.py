@@ -171,13 +171,14 @@ def course_pain_endpoints(course) -> CoursePainEndpoints | None:
     """Pain response (ICE, literal reading) and flare from the patient's own answers and analgesic records.
 
     Uses the same rules as the research report (``palliro.research.endpoints``), so a course page and a
-    cohort table never disagree. None when the course has no first fraction yet.
+    cohort table never disagree. None when the course has no first fraction yet, or has only booked one: answers
+    before treatment are no response to it.
     """
     import pandas as pd
 
     from palliro.research import endpoints
 
-    if course.first_fraction_date is None:
+    if course.first_fraction_date is None or course.is_booked:
         return None
     frame = pd.DataFrame(
         {
