@@ -5,6 +5,7 @@ from datetime import date, datetime, time, timedelta
 from unittest import mock
 
 import pytest
+from django.urls import reverse
 
 from palliro.clinic.models import RTCourse
 from palliro.core.pain import detect_flare
@@ -127,3 +128,32 @@ def test_flare_detection_sees_one_value_per_diary_day(ann, enrolment, clock):
     result = detect_flare(diary.baseline_pain, diary.baseline_omed, diary.entries,
                           first_rt_day=diary.first_rt_day, last_rt_day=diary.last_rt_day)
     assert (result.flare, result.first_day, result.return_day) == (True, 0, 2)
+
+
+def test_a_passed_diary_days_link_names_the_day_and_points_to_the_newest_link(client, ann, enrolment, clock):
+    clock.now = at(DAY0 + timedelta(days=1), 10)
+    response = client.get(reverse("respond", args=[link_for(enrolment, DAY0).token()]))
+    body = response.content.decode()
+    assert response.status_code == 410
+    assert "This diary day has passed" in body and "This link was for the diary of March 2, 2026." in body
+    assert "please use the newest one you received" in body and "questionnaire has closed" not in body
+
+
+@pytest.mark.parametrize(("lang", "title", "day"), [
+    ("nl", "Deze dagboekdag is voorbij", "het dagboek van 2 maart 2026"),
+    ("fr", "Ce jour du journal est passé", "le journal du 2 mars 2026"),
+    ("es", "Este día del diario ya ha pasado", "el diario del 2 de marzo de 2026"),
+])
+def test_the_passed_diary_day_page_is_translated(client, ann, enrolment, clock, lang, title, day):
+    ann.language = lang
+    ann.save()
+    clock.now = at(DAY0 + timedelta(days=1), 10)
+    body = client.get(reverse("respond", args=[link_for(enrolment, DAY0).token()])).content.decode()
+    assert title in body and day in body
+
+
+def test_the_last_diary_days_page_thanks_the_patient(client, ann, enrolment, clock):
+    last = diary_links(enrolment)[-1]
+    clock.now = last.expires_at + timedelta(hours=1)
+    body = client.get(reverse("respond", args=[last.token()])).content.decode()
+    assert "Thank you for keeping the diary. You do not need to do anything." in body

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from palliro.core.questionnaire import LANGUAGES, advice_for, enabled_items, validate_answers
 from palliro.core.questionnaire.answers import AnswerError
-from palliro.followup import linkaccess
+from palliro.followup import linkaccess, scheduling
 from palliro.followup.linkaccess import LinkState
 from palliro.followup.models import Invitation, InvitationState, Respondent, Response, ResponseStatus
 from palliro.followup.patient_forms import BirthYearForm, describe, display_answer, paginate, read_answers
@@ -61,6 +61,12 @@ _PROBLEMS = {
 #: The expired page's text when a later questionnaire for the same respondent is already scheduled.
 _EXPIRED_NEXT = gettext_noop("The time to fill in this questionnaire is over. You will get a new link when the next "
                              "questionnaire is due.")
+#: A day of the pain diary whose link closed (the next day's link opened): the answers were about that day, so
+#: it cannot be given later; the page names the day and points to the newest link, without blame.
+_DIARY_PASSED = gettext_noop("This diary day has passed")
+_DIARY_NEXT = gettext_noop("Each day of the diary has its own link: please use the newest one you received. A "
+                           "missed day is not a problem.")
+_DIARY_DONE = gettext_noop("Thank you for keeping the diary. You do not need to do anything.")
 #: Link states whose page gives the site's phone number (the invitation is known and genuine).
 _PHONE_STATES = (LinkState.NOT_YET_OPEN, LinkState.EXPIRED, LinkState.CANCELLED, LinkState.COMPLETED)
 
@@ -131,10 +137,16 @@ def _problem(request, access, lang=None):
     phone = ""
     if invitation is not None and access.state in _PHONE_STATES:
         phone = invitation.patient.site.phone or ""
-    if access.state == LinkState.EXPIRED and invitation is not None and _next_scheduled(invitation):
+    diary_day = ""
+    if access.state == LinkState.EXPIRED and invitation is not None and scheduling.is_diary_day(invitation):
+        title, text = _DIARY_PASSED, _DIARY_NEXT if scheduling.later_diary_link(invitation) else _DIARY_DONE
+        with translation.override(lang):
+            diary_day = date_format(scheduling.diary_day(invitation.due_at, invitation.patient.site.zone),
+                                    "DATE_FORMAT")
+    elif access.state == LinkState.EXPIRED and invitation is not None and _next_scheduled(invitation):
         text = _EXPIRED_NEXT
-    return _render(request, "problem.html", {"title": title, "text": text, "opens": opens, "phone": phone},
-                   lang, status)
+    context = {"title": title, "text": text, "opens": opens, "phone": phone, "diary_day": diary_day}
+    return _render(request, "problem.html", context, lang, status)
 
 
 def _base_context(token, invitation, lang, url_name="respond", page=None):

@@ -89,6 +89,19 @@ def diary_day(due_at: datetime, tz: tzinfo) -> date:
     return timezone.localtime(due_at, tz).date()
 
 
+def is_diary_day(invitation: Invitation) -> bool:
+    """Whether an invitation is one day of a daily diary (a repeating protocol step); reads its step."""
+    return invitation.step_id is not None and bool(invitation.step.repeat_until_anchor)
+
+
+def later_diary_link(invitation: Invitation) -> bool:
+    """Whether a later day of the same diary is open or planned for the same respondent."""
+    return Invitation.objects.filter(
+        step_id=invitation.step_id, patient_id=invitation.patient_id, respondent=invitation.respondent,
+        proxy_id=invitation.proxy_id, state__in=OPEN_INVITATION_STATES, due_at__gt=invitation.due_at,
+    ).exists()
+
+
 def planned_days(step: ProtocolStep, enrolment: Enrolment) -> list[date]:
     start = anchor_date(step.anchor, enrolment)
     if start is None:
