@@ -12,6 +12,12 @@ Access: care staff (clinician, nurse, admin) see all patients of their care site
 only patients with research consent at their research sites. The cohort's own site list is
 intersected with what the viewer may see.
 
+Booked courses: a course whose first fraction is after the analysis date (today, when the frame is built) has
+not started (the clinic records booked first fractions ahead, ``RTCourse.is_booked``). It is left out of the
+cohort (:func:`analysis_date_filter`), so it is neither "treated" in the pain endpoints nor a survival time from a
+treatment not yet given; a patient whose only course is booked is not in the cohort. Courses without a first
+fraction date stay in, as before (no survival time, not treated).
+
 Derived columns (documented choices, not published definitions):
 
 * ``last_own_answer_date`` — the local day of the patient's latest own answer (respondent ``patient``), NaT
@@ -39,6 +45,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 
 import numpy as np
@@ -46,6 +53,7 @@ import pandas as pd
 from django.db import connection
 from django.db.models import Exists, Min, OuterRef, Q, TextField
 from django.db.models.functions import Cast
+from django.utils import timezone
 
 from palliro.clinic import choices
 from palliro.clinic.models import Episode, RTCourse
@@ -101,10 +109,23 @@ def visible_patient_filter(staff, prefix: str = "patient__") -> Q:
     )
 
 
+def analysis_date() -> date:
+    """The day an analysis is made for: today in the server's zone (course dates are plain dates)."""
+    return timezone.localdate()
+
+
+def analysis_date_filter(day: date | None = None) -> Q:
+    """Courses that have started by ``day`` (default :func:`analysis_date`), or have no first fraction date."""
+    return Q(first_fraction_date__isnull=True) | Q(first_fraction_date__lte=day or analysis_date())
+
+
 def cohort_courses(cohort, staff):
-    """The RT courses matching the cohort's filters that the viewer may see (a queryset)."""
+    """The RT courses matching the cohort's filters that the viewer may see (a queryset); booked courses (first
+    fraction after the analysis date) are left out."""
     site_ids = set(cohort.sites.values_list("id", flat=True)) & set(staff.all_site_ids)
-    qs = RTCourse.objects.filter(visible_patient_filter(staff), patient__site_id__in=site_ids)
+    qs = RTCourse.objects.filter(
+        visible_patient_filter(staff), analysis_date_filter(), patient__site_id__in=site_ids
+    )
     if cohort.first_fraction_from:
         qs = qs.filter(first_fraction_date__gte=cohort.first_fraction_from)
     if cohort.first_fraction_to:

@@ -16,6 +16,7 @@ from palliro.research.cohort import (
     IDENTIFYING,
     ROW_FIELDS,
     CohortFrame,
+    analysis_date,
     build_frame,
     earliest_course_positions,
     with_alive_evidence,
@@ -51,6 +52,7 @@ def cohort_rows(snap: Snapshot, cohort, staff) -> pd.DataFrame:
     site_ids = set(cohort.sites.values_list("id", flat=True)) & set(staff.all_site_ids)
     keep &= _isin(site, site_ids)
     first = c["_first"].to_numpy(dtype="datetime64[ns]")
+    keep &= np.isnat(first) | (first <= np.datetime64(analysis_date(), "ns"))  # booked courses have not started
     if cohort.first_fraction_from:
         keep &= first >= np.datetime64(cohort.first_fraction_from, "ns")
     if cohort.first_fraction_to:
