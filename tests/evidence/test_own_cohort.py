@@ -1,8 +1,10 @@
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from palliro.evidence import cohort
 from palliro.evidence.models import Outcome, StudyRow
@@ -47,6 +49,15 @@ class TestCohortQuery:
         add_course(ann, 20, 5, date(2025, 3, 1))
         patients = cohort.cohort_patients(spec({site_a.pk}))
         assert sum(1 for p in patients if p.first_fraction == date(2025, 3, 1)) == 0
+
+    def test_a_course_booked_ahead_is_not_counted(self, clinic, site_a):
+        # Ivo's 8 Gy is booked for next week: no treatment yet, so neither a patient of group A nor incomplete.
+        booked = add_course(make_patient(site_a, "A-8", "Ivo", "Ilse"), 8, 1, timezone.localdate() + timedelta(days=7),
+                            alive=-7)
+        patients = cohort.cohort_patients(replace(spec({site_a.pk}), date_to=None))
+        assert booked.first_fraction_date not in {p.first_fraction for p in patients}
+        counts = cohort.death_within(patients, 30)
+        assert (counts.total_a, counts.incomplete) == (2, 1)
 
     def test_it_refuses_identical_groups(self, site_a):
         with pytest.raises(StatsInputError, match="different regimens"):

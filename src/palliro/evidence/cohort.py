@@ -6,6 +6,8 @@ with research consent at the user's sites are used, and only aggregate numbers l
 
 Choices (documented, not from a published definition):
 
+* Only courses that have started count: a course booked ahead (first fraction after today) is no treatment yet,
+  so a patient whose only eligible course is booked is not in the cohort.
 * A patient counts once, with their earliest eligible course; a patient whose earliest eligible course
   is in group A is not counted in group B for a later course (re-irradiation).
 * The date last known alive of a patient without a death date follows the research cohort report's rule
@@ -31,6 +33,7 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+from django.utils import timezone
 
 from palliro.clinic.choices import VitalStatus
 from palliro.clinic.models import RTCourse
@@ -98,6 +101,7 @@ def cohort_patients(spec: CohortSpec) -> list[CohortPatient]:
         patient__site_id__in=spec.site_ids,
         patient__research_consent=True,
         first_fraction_date__isnull=False,
+        first_fraction_date__lte=timezone.localdate(),
     )
     if spec.indication:
         courses = courses.filter(indication=spec.indication)
