@@ -8,6 +8,7 @@ from django.utils import timezone
 from palliro.clinic.models import RTCourse
 from palliro.triage.models import Alert
 from palliro.triage.services import days_since_treatment
+from palliro.triage.tasks import treatment_marks
 
 from .helpers import submit
 
@@ -35,3 +36,10 @@ def test_fever_before_a_booked_course_is_not_fever_after_treatment(ann):
     course(ann, timezone.localdate() + timedelta(days=7))
     submit(ann, "palliro-bone", flu_like="very-much")
     assert not Alert.objects.filter(patient=ann, rule__code="fever-after-treatment").exists()
+
+
+def test_the_timeline_says_the_course_is_booked(login, nurse_a, ann):
+    booked = course(ann, timezone.localdate() + timedelta(days=7))
+    page = login(nurse_a).get(f"/triage/patient/{ann.pk}/").content.decode()
+    assert f'{booked.first_fraction_date:%Y-%m-%d} <span class="tag">booked</span>' in page
+    assert treatment_marks([booked], []) == [(booked.first_fraction_date, "RT 8 Gy × 1 (booked)")]

@@ -108,7 +108,8 @@ class TimelineInputs:
 
 def treatment_marks(courses, procedures) -> list[tuple[date, str]]:
     """Dated marks for the figure: the first fraction of each radiotherapy course and each procedure."""
-    marks = [(c.first_fraction_date, f"RT {c.regimen_label}") for c in courses if c.first_fraction_date]
+    marks = [(c.first_fraction_date, f"RT {c.regimen_label}{' (booked)' if c.is_booked else ''}")
+             for c in courses if c.first_fraction_date]
     marks += [(p.performed_on, p.get_kind_display()) for p in procedures]
     return sorted(marks)
 
