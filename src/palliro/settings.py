@@ -253,6 +253,9 @@ PALLIRO_REMINDER_DAYS = tuple(int(day) for day in env_list("PALLIRO_REMINDER_DAY
 # Daytime in each site's time zone, as "from-until" whole hours: the worker sends invitations and reminders only
 # from the first hour up to (not including) the second; at night they wait for the morning (followup/tasks.py).
 PALLIRO_SEND_WINDOW = tuple(int(hour) for hour in os.environ.get("PALLIRO_SEND_WINDOW", "8-21").split("-"))
+# Minutes a draft holding a "call your care team now" answer may stay unchanged and unsent before the worker
+# alerts the team (triage/unsent.py); at most a day (checked when the worker starts).
+PALLIRO_UNSENT_RED_FLAG_MINUTES = env_int("PALLIRO_UNSENT_RED_FLAG_MINUTES", 15, minimum=1)
 
 LOGGING = {
     "version": 1,

@@ -119,3 +119,34 @@ def test_old_finished_task_results_are_pruned_and_recent_or_waiting_ones_kept(se
     from palliro.research.tasks import prune_change_journal
 
     assert DBTaskResult.objects.filter(task_path=prune_change_journal.module_path).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_scheduler_queues_the_check_for_unsent_red_flags_every_minute(settings):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+    from palliro.followup.management.commands import worker
+    from palliro.triage.unsent import check_unsent_red_flags
+
+    checks = DBTaskResult.objects.filter(task_path=check_unsent_red_flags.module_path)
+    scheduler = worker.Scheduler(every=60)
+    scheduler.tick(1000.0)
+    assert checks.count() == 1
+    scheduler.tick(1000.0 + worker.UNSENT_RED_FLAG_EVERY)
+    assert checks.count() == 1  # the first check has not run yet: one waiting run is enough
+    checks.update(status="SUCCESSFUL")
+    scheduler.tick(1000.0 + 1.5 * worker.UNSENT_RED_FLAG_EVERY)
+    assert checks.count() == 1  # not yet a minute since the last one was queued
+    scheduler.tick(1000.0 + 2 * worker.UNSENT_RED_FLAG_EVERY)
+    assert checks.count() == 2
+    assert worker.UNSENT_RED_FLAG_EVERY == 60
+
+
+def test_the_worker_refuses_a_bad_unsent_red_flag_delay(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.PALLIRO_UNSENT_RED_FLAG_MINUTES = 0
+    with pytest.raises(CommandError, match="PALLIRO_UNSENT_RED_FLAG_MINUTES must be a whole number") as caught:
+        call_command("worker")
+    assert caught.value.returncode == 2

@@ -1,8 +1,8 @@
 """``palliro worker``: the background task worker plus the scheduler that feeds it.
 
 One process is enough: a scheduler thread enqueues ``dispatch_due_invitations`` every ``--every`` seconds,
-the non-response check hourly, the timeline figure sweep every 15 seconds and the pruning of old task
-results daily (each only if one is not already waiting), and the main thread runs django_tasks_db's worker
+the non-response check hourly, the check for unsent "call now" drafts every minute, the timeline figure sweep
+every 15 seconds and the pruning of old task results daily (each only if one is not already waiting), and the main thread runs django_tasks_db's worker
 loop, which runs them and every other enqueued task. Several workers may run side by side: a duplicate pass is harmless because each
 invitation is locked and its state re-read before anything is sent.
 """
@@ -12,6 +12,7 @@ import threading
 import time
 from datetime import timedelta
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections, connection
 from django.tasks import task_backends
@@ -53,6 +54,9 @@ NON_RESPONSE_EVERY = 3600.0
 #: Finished task results and old change-journal entries are pruned once a day (followup.tasks.prune_task_results,
 #: research.tasks.prune_change_journal).
 PRUNE_EVERY = 86400.0
+#: Drafts left with a "call now" answer are looked for every minute (triage/unsent.py); the delay before one is
+#: reported is PALLIRO_UNSENT_RED_FLAG_MINUTES.
+UNSENT_RED_FLAG_EVERY = 60.0
 #: Seconds between sweeps that redraw the timeline figures of patients who answered meanwhile.
 TIMELINE_SWEEP_EVERY = 15.0
 #: Each sweep also looks this far before the previous one: a submission commits a little after the
@@ -69,6 +73,7 @@ class Scheduler(threading.Thread):
         self.every = every
         self.stopped = threading.Event()
         self.last_dispatch = self.last_non_response = self.last_sweep = self.last_prune = float("-inf")
+        self.last_unsent = float("-inf")
         self.swept_until = timezone.now() - TIMELINE_SWEEP_START
 
     def tick(self, now: float) -> None:
@@ -76,6 +81,7 @@ class Scheduler(threading.Thread):
         from palliro.followup.tasks import prune_task_results
         from palliro.research.tasks import prune_change_journal
         from palliro.triage.tasks import check_non_response, refresh_recent_timelines
+        from palliro.triage.unsent import check_unsent_red_flags
 
         if now - self.last_dispatch >= self.every:
             enqueue_dispatch_if_idle()
@@ -83,6 +89,9 @@ class Scheduler(threading.Thread):
         if now - self.last_non_response >= NON_RESPONSE_EVERY:
             enqueue_if_idle(check_non_response)
             self.last_non_response = now
+        if now - self.last_unsent >= UNSENT_RED_FLAG_EVERY:
+            enqueue_if_idle(check_unsent_red_flags)
+            self.last_unsent = now
         if now - self.last_prune >= PRUNE_EVERY:
             enqueue_if_idle(prune_task_results)
             enqueue_if_idle(prune_change_journal)
@@ -130,6 +139,12 @@ class Command(BaseCommand):
         try:
             reminder_days()
         except CadenceError as exc:
+            raise CommandError(str(exc), returncode=2) from None
+        from palliro.triage.unsent import unsent_delay
+
+        try:
+            unsent_delay()
+        except ImproperlyConfigured as exc:
             raise CommandError(str(exc), returncode=2) from None
         if not options["no_scheduler"]:
             Scheduler(every).start()
