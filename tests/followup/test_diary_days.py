@@ -157,3 +157,20 @@ def test_the_last_diary_days_page_thanks_the_patient(client, ann, enrolment, clo
     clock.now = last.expires_at + timedelta(hours=1)
     body = client.get(reverse("respond", args=[last.token()])).content.decode()
     assert "Thank you for keeping the diary. You do not need to do anything." in body
+
+
+def test_the_migration_closes_diary_links_planned_to_stay_open_into_the_next_evening(enrolment):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("palliro.followup.migrations.0006_enrolment_anchor_date")
+    first, second = diary_links(enrolment)[:2]
+    week1 = enrolment.invitations.filter(step_label="week 1").first()
+    Invitation.objects.filter(pk__in=[first.pk, second.pk]).update(expires_at=at(DAY0 + timedelta(days=1), 23))
+    migration.close_diary_overlaps(apps, None)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.expires_at == at(DAY0 + timedelta(days=1), 9)
+    assert second.expires_at == at(DAY0 + timedelta(days=1), 23)  # never lengthened
+    assert Invitation.objects.get(pk=week1.pk).expires_at == week1.expires_at  # single time points untouched

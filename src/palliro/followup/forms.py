@@ -1,28 +1,44 @@
 """Staff forms: enrolment, proxy invitation, staff entry of a questionnaire, adherence filter."""
 
 import uuid
+from datetime import timedelta
 
 from django import forms
 from django.conf import settings
+from django.utils import timezone
 
 from palliro.accounts.models import Site
 from palliro.core.questionnaire.answers import enabled_items
 from palliro.followup.models import Protocol, Respondent
 from palliro.followup.protocols import protocol_for_indication
+from palliro.followup.scheduling import site_zone
 from palliro.instruments.models import Instrument
 
 LANGUAGE_CHOICES = list(settings.LANGUAGES)
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+#: How far a start date without a course may lie from today: the last time point of a shipped protocol is
+#: week 12, so a start longer ago plans nothing; a start months ahead is better enrolled nearer the time.
+START_DATE_PAST_DAYS = 84
+START_DATE_AHEAD_DAYS = 90
 
 
 class EnrolForm(forms.Form):
     course = forms.ModelChoiceField(
-        queryset=None, required=False, empty_label="No course (time points count from today)",
+        queryset=None, required=False, empty_label="No course (time points count from the start date)",
         help_text="Time points after the first or last fraction need a course with its dates.",
     )
     protocol = forms.ModelChoiceField(queryset=Protocol.objects.filter(active=True))
+    start_date = forms.DateField(
+        required=False, label="Start date (only without a course)", widget=DATE,
+        help_text="The day of the intervention (e.g. a procedure) or of the start of supportive care: without a "
+                  "course, the protocol's time points count from it. Empty: today.",
+    )
 
     def __init__(self, *args, patient, **kwargs):
         super().__init__(*args, **kwargs)
+        self.today = timezone.localdate(timezone.now(), site_zone(patient))
         courses = patient.courses.order_by("-first_fraction_date", "-id")
         self.fields["course"].queryset = courses
         self.fields["course"].label_from_instance = lambda c: f"{c.get_indication_display()}: {c} ({_dates(c)})"
@@ -33,6 +49,33 @@ class EnrolForm(forms.Form):
             if default is not None:
                 self.initial.setdefault("protocol", default.pk)
 
+    def clean_start_date(self):
+        day = self.cleaned_data["start_date"]
+        if day is None:
+            return None
+        if day < self.today - timedelta(days=START_DATE_PAST_DAYS):
+            raise forms.ValidationError(
+                f"The start date {day:%Y-%m-%d} is more than {START_DATE_PAST_DAYS // 7} weeks ago: every time "
+                "point of the protocol would be over.")
+        if day > self.today + timedelta(days=START_DATE_AHEAD_DAYS):
+            raise forms.ValidationError(
+                f"The start date {day:%Y-%m-%d} is more than {START_DATE_AHEAD_DAYS} days ahead: enrol nearer "
+                "the time.")
+        return day
+
+    def clean(self):
+        data = super().clean()
+        if data.get("course") is not None and data.get("start_date") is not None:
+            self.add_error("start_date", "A start date is only for an enrolment without a course (the course's "
+                                         "fractions set the dates): clear it, or choose 'No course'.")
+        return data
+
+    def anchor_date(self):
+        """The start date to enrol with: None with a course, else the date given or today at the site."""
+        if self.cleaned_data["course"] is not None:
+            return None
+        return self.cleaned_data["start_date"] or self.today
+
 
 def _dates(course) -> str:
     if course.first_fraction_date is None:
@@ -40,6 +83,15 @@ def _dates(course) -> str:
     if course.is_booked:
         return f"booked for {course.first_fraction_date:%Y-%m-%d}"
     return f"from {course.first_fraction_date:%Y-%m-%d}"
+
+
+class StopEnrolmentForm(forms.Form):
+    reason = forms.CharField(
+        max_length=120, strip=True, error_messages={
+            "required": "give the reason for stopping this enrolment.",
+            "max_length": "the reason must be at most 120 characters (it has %(show_value)d).",
+        },
+    )
 
 
 class ProxyInvitationForm(forms.Form):

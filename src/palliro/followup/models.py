@@ -159,6 +159,11 @@ def _version_for(code: str, respondent: str) -> str:
 class Enrolment(models.Model):
     patient = models.ForeignKey(Patient, models.CASCADE, related_name="enrolments")
     course = models.ForeignKey(RTCourse, models.CASCADE, null=True, blank=True, related_name="enrolments")
+    anchor_date = models.DateField(
+        null=True, blank=True, verbose_name="start date",
+        help_text="Without a course: the day of the intervention or of the start of care; the protocol's "
+                  "'first fraction' and 'last fraction' time points count from it.",
+    )
     protocol = models.ForeignKey(Protocol, models.PROTECT, related_name="enrolments")
     enrolled_at = models.DateTimeField(auto_now_add=True)
     enrolled_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True)

@@ -37,7 +37,10 @@ def anchor_date(step_anchor: str, enrolment: Enrolment) -> date | None:
         return timezone.localdate(enrolment.enrolled_at, site_zone(enrolment.patient))
     course = enrolment.course
     if course is None:
-        return None
+        # Follow-up after another intervention (a procedure, best supportive care): the nurse gave its date,
+        # and both ends of treatment are that day. An enrolment made before that date existed plans no more
+        # than its baseline.
+        return enrolment.anchor_date
     if step_anchor == Anchor.FIRST_FRACTION:
         return course.first_fraction_date
     # Until the last fraction is recorded, plan with the expected end of the course.
@@ -141,7 +144,14 @@ def _build(enrolment: Enrolment, step: ProtocolStep, day: date, respondent: str,
 
 
 @transaction.atomic
-def enrol(patient, protocol: Protocol, course=None, user=None) -> Enrolment:
+def enrol(patient, protocol: Protocol, course=None, user=None, anchor_date: date | None = None) -> Enrolment:
+    """Enrol a patient and plan every time point of the protocol whose window has not closed.
+
+    With a course the time points follow its fractions. Without one (follow-up after a procedure or best
+    supportive care) they count from ``anchor_date``, the intervention or start date the nurse gives (default:
+    today at the site). A patient has one active enrolment per protocol and course, and one per protocol
+    without a course: checked under a lock on the patient, so two simultaneous requests cannot both enrol.
+    """
     if not patient.followup_consent:
         raise EnrolmentError("The patient has not consented to symptom follow-up.")
     if patient.is_dead:
@@ -150,9 +160,21 @@ def enrol(patient, protocol: Protocol, course=None, user=None) -> Enrolment:
         raise EnrolmentError("The patient withdrew from follow-up.")
     if course is not None and course.patient_id != patient.pk:
         raise EnrolmentError("The course belongs to another patient.")
+    if course is not None and anchor_date is not None:
+        raise EnrolmentError("A start date is only given without a course: the course's fractions set the dates.")
+    type(patient).objects.select_for_update().filter(pk=patient.pk).first()
     if course is not None and Enrolment.objects.filter(course=course, protocol=protocol, active=True).exists():
         raise EnrolmentError("This course is already enrolled in this protocol.")
-    enrolment = Enrolment.objects.create(patient=patient, course=course, protocol=protocol, enrolled_by=user)
+    if course is None:
+        held = Enrolment.objects.filter(patient=patient, course=None, protocol=protocol, active=True).first()
+        if held is not None:
+            raise EnrolmentError(
+                f"The patient is already enrolled in {protocol.name} without a course (enrolled "
+                f"{timezone.localdate(held.enrolled_at, site_zone(patient)):%Y-%m-%d}): stop that enrolment "
+                "first, or enrol with a course.")
+        anchor_date = anchor_date or timezone.localdate(timezone.now(), site_zone(patient))
+    enrolment = Enrolment.objects.create(
+        patient=patient, course=course, protocol=protocol, enrolled_by=user, anchor_date=anchor_date)
     invitations = [
         _build(enrolment, step, day, respondent, proxy)
         for step in protocol.steps.all()
@@ -333,6 +355,24 @@ class _Plan:
 
 
 @transaction.atomic
+def stop_enrolment(enrolment: Enrolment, reason: str) -> int:
+    """Stop one enrolment: its open invitations are cancelled, everything answered stays; returns how many.
+
+    The patient's other enrolments go on (``stop_followup`` stops them all).
+    """
+    locked = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
+    if not locked.active:
+        raise EnrolmentError("This enrolment has already been stopped.")
+    reason = reason.strip()
+    if not reason:
+        raise EnrolmentError("Give the reason for stopping this enrolment.")
+    locked.active, locked.stopped_reason = False, reason[:120]
+    locked.save(update_fields=["active", "stopped_reason"])
+    enrolment.active, enrolment.stopped_reason = locked.active, locked.stopped_reason
+    return locked.invitations.filter(state__in=OPEN_INVITATION_STATES).update(state=InvitationState.CANCELLED)
+
+
+@transaction.atomic
 def stop_followup(patient, reason: str) -> int:
     """Cancel every open invitation of a patient (death, withdrawal); returns how many were cancelled."""
     Enrolment.objects.filter(patient=patient, active=True).update(active=False, stopped_reason=reason[:120])
@@ -354,8 +394,14 @@ def relative_changed(proxy) -> int:
         changed += Invitation.objects.filter(
             proxy=proxy, state__in=OPEN_INVITATION_STATES
         ).update(state=InvitationState.CANCELLED)
-    enrolled = Enrolment.objects.filter(patient_id=proxy.patient_id, active=True, course__isnull=False)
-    for course in {enrolment.course for enrolment in enrolled.select_related("course")}:
+    enrolled = Enrolment.objects.filter(patient_id=proxy.patient_id, active=True)
+    courses = set()
+    for enrolment in enrolled.select_related("course", "patient__site", "protocol"):
+        if enrolment.course is not None:
+            courses.add(enrolment.course)
+        elif enrolment.anchor_date is not None:  # its relatives' time points count from the start date
+            changed += _reschedule(enrolment, timezone.now())
+    for course in courses:
         changed += reschedule_course(course)
     return changed
 

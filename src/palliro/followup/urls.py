@@ -7,6 +7,7 @@ urlpatterns = [
     path("patient/<int:pk>/", views.patient_followup, name="followup_patient"),
     path("patient/<int:pk>/enrol/", views.enrol_patient, name="followup_enrol"),
     path("patient/<int:pk>/relative/", views.proxy_invitation, name="followup_proxy_invitation"),
+    path("enrolment/<int:pk>/stop/", views.enrolment_stop, name="followup_enrolment_stop"),
     path("invitation/<int:pk>/send/", views.invitation_send, name="followup_invitation_send"),
     path("invitation/<int:pk>/cancel/", views.invitation_cancel, name="followup_invitation_cancel"),
     path("invitation/<int:pk>/handout/", views.invitation_handout, name="followup_handout"),

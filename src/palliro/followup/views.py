@@ -17,10 +17,23 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from palliro.accounts.access import audit, staff_required
 from palliro.clinic.views import get_patient_for_user, visible_patients
 from palliro.followup import handout as handouts
-from palliro.followup.forms import AdherenceFilterForm, EnrolForm, ProxyInvitationForm, StaffResponseForm
-from palliro.followup.models import OPEN_INVITATION_STATES, Invitation, InvitationState, Respondent, Response
+from palliro.followup.forms import (
+    AdherenceFilterForm,
+    EnrolForm,
+    ProxyInvitationForm,
+    StaffResponseForm,
+    StopEnrolmentForm,
+)
+from palliro.followup.models import (
+    OPEN_INVITATION_STATES,
+    Enrolment,
+    Invitation,
+    InvitationState,
+    Respondent,
+    Response,
+)
 from palliro.followup.notifications import Channel, channel_for, recipient_of
-from palliro.followup.scheduling import EnrolmentError, enrol, invite_proxy
+from palliro.followup.scheduling import EnrolmentError, enrol, invite_proxy, stop_enrolment
 from palliro.followup.submission import SubmissionError, submit
 from palliro.followup.tasks import send_invitation
 
@@ -79,16 +92,40 @@ def enrol_patient(request, pk):
     form = EnrolForm(request.POST or None, patient=patient)
     if request.method == "POST" and form.is_valid():
         try:
-            enrolment = enrol(patient, form.cleaned_data["protocol"], form.cleaned_data["course"], request.user)
+            enrolment = enrol(patient, form.cleaned_data["protocol"], form.cleaned_data["course"], request.user,
+                              anchor_date=form.anchor_date())
         except EnrolmentError as exc:
             form.add_error(None, str(exc))
         else:
-            audit(request, "followup_enrol", patient=patient, obj=enrolment, detail=enrolment.protocol.code)
+            start = f", from {enrolment.anchor_date:%Y-%m-%d}" if enrolment.anchor_date else ""
+            audit(request, "followup_enrol", patient=patient, obj=enrolment, detail=enrolment.protocol.code + start)
             count = enrolment.invitations.count()
-            messages.success(request, f"Enrolled in {enrolment.protocol.name}: {count} questionnaires planned.")
+            without = f" without a course, time points counting from {enrolment.anchor_date:%Y-%m-%d}" if start else ""
+            messages.success(request, f"Enrolled in {enrolment.protocol.name}{without}: {count} questionnaires planned.")
             return redirect("followup_patient", pk=patient.pk)
     audit(request, "followup_enrol_form", patient=patient, obj=patient)
     return render(request, "followup/staff/enrol.html", {"form": form, "patient": patient})
+
+
+@staff_required(care=True)
+@require_POST
+def enrolment_stop(request, pk):
+    """Stop one enrolment with a reason: its open links are cancelled, its answers stay (audited)."""
+    enrolment = get_object_or_404(Enrolment.objects.select_related("protocol"), pk=pk)
+    patient = get_patient_for_user(request, enrolment.patient_id, care=True)
+    form = StopEnrolmentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Not stopped: {form.errors['reason'][0]}")
+        return redirect("followup_patient", pk=patient.pk)
+    try:
+        cancelled = stop_enrolment(enrolment, form.cleaned_data["reason"])
+    except EnrolmentError as exc:
+        messages.error(request, f"Not stopped: {exc}")
+        return redirect("followup_patient", pk=patient.pk)
+    audit(request, "followup_enrolment_stop", patient=patient, obj=enrolment, detail=enrolment.stopped_reason)
+    messages.success(request, f"Stopped {enrolment.protocol.name}: {cancelled} open questionnaire"
+                              f"{'s' if cancelled != 1 else ''} cancelled; the answers given stay.")
+    return redirect("followup_patient", pk=patient.pk)
 
 
 @staff_required(care=True)
