@@ -31,7 +31,7 @@ def fired(rules, **context):
 
 def test_it_loads_the_shipped_file_with_every_kind(rules):
     assert {r.kind for r in rules} == {"threshold", "baseline_change", "restarted", "pain_flare", "non_response",
-                                         "advice_contact_now"}
+                                         "advice_contact_now", "free_text"}
     assert all(r.reason and r.advice for r in rules)
 
 

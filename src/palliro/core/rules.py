@@ -131,10 +131,10 @@ _OP_WORDS = {">=": "{} or more", ">": "more than {}", "<=": "{} or less", "<": "
 #: Free-text answers that say there is nothing to add (en, nl, fr, es): the ``free_text`` rule's default
 #: ``ignore``. Compared after :func:`_plain` (lower case, spaces collapsed, final punctuation dropped).
 NOTHING_TO_ADD = (
-    "no", "none", "nothing", "nothing else", "no thanks", "no thank you", "n/a", "na",
-    "nee", "neen", "niets", "nee dank u", "nee dank je", "geen", "nvt", "n.v.t",
-    "non", "rien", "non merci", "rien à signaler", "ras",
-    "nada", "ninguno", "nada más", "no gracias",
+    "no", "none", "nothing", "nothing else", "no thanks", "no thank you", "n/a", "na", "ok", "fine", "all good",
+    "nee", "neen", "niets", "nee dank u", "nee dank je", "geen", "nvt", "n.v.t", "goed", "prima",
+    "non", "rien", "non merci", "rien à signaler", "ras", "ça va", "bien",
+    "nada", "ninguno", "nada más", "no gracias", "todo bien",
 )
 
 

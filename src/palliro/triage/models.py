@@ -62,6 +62,7 @@ class RuleKind(models.TextChoices):
     FLARE = "pain_flare", "Pain flare (daily diary)"
     NON_RESPONSE = "non_response", "Questionnaires not answered"
     ADVICE_CONTACT_NOW = "advice_contact_now", "Told to call now by the questionnaire's advice"
+    FREE_TEXT = "free_text", "Comment written in a free-text answer"
 
 
 class AlertRule(models.Model):
