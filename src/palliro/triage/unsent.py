@@ -186,10 +186,9 @@ def _saved_not_sent(finding, draft: Response, new: list[AdviceHit], zone):
                                                                else "")
         for hit in new if hit.item in finding.items
     )
+    # Only the answers this alert is about: the rule's own detail would also list answers reported before.
     detail = (
-        f"SAVED BUT NOT SENT: these answers were saved on {saved:%Y-%m-%d %H:%M} (site time, {saved:%Z}) and the "
-        f"questionnaire was never sent. Saved answers: {answers}."
+        f"SAVED BUT NOT SENT: these answers are in a draft last saved on {saved:%Y-%m-%d %H:%M} (site time, "
+        f"{saved:%Z}) that was never sent. Saved answers: {answers}."
     )
-    if finding.kind != "advice_contact_now":  # the safety net's own detail only repeats the answers
-        detail += f" {finding.detail}"
     return replace(finding, detail=detail)
