@@ -7,6 +7,11 @@ its SMS gateway by writing one small class.
 
 A recipient with an e-mail address gets e-mail; otherwise one with a phone number gets an SMS; a recipient
 with neither gets nothing and the staff page offers the printed handout instead.
+
+An invitation whose link went out on no channel is still opened (state ``sent``: its window runs, reminders are
+counted), but nobody received the link. Staff pages must never call it "Sent": :func:`link_not_sent` tells them,
+and they say :data:`NOT_SENT_LABEL` instead, so that a nurse hands the link over (handout, QR code, read out) or
+adds an address and sends it.
 """
 
 import logging
@@ -19,7 +24,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from palliro.followup import messages
-from palliro.followup.models import Invitation, Respondent
+from palliro.followup.models import Invitation, InvitationState, Respondent
 
 DEFAULT_SMS_SENDER = "palliro.followup.notifications.LoggingSmsSender"
 
@@ -30,6 +35,27 @@ class Channel:
     EMAIL = "email"
     SMS = "sms"
     NONE = "none"  # no address or number on file: the link can only be handed out on paper
+
+
+#: What staff pages show instead of "Sent" for a link that went out on no channel.
+NOT_SENT_LABEL = "Not sent: no address — hand over the link"
+#: The same for a time point whose window closed without its link ever reaching the respondent.
+NEVER_SENT_LABEL = "Expired: never sent (no address)"
+
+
+def link_not_sent(invitation: Invitation) -> bool:
+    """The invitation is open as 'sent' but its link last went out on no channel (no e-mail address or mobile
+    number on file): the respondent does not have it unless staff handed it over."""
+    return invitation.state == InvitationState.SENT and invitation.channel == Channel.NONE
+
+
+def state_label(invitation: Invitation) -> str:
+    """The invitation's state as staff pages show it: never "Sent" for a link nobody received."""
+    if invitation.channel == Channel.NONE and invitation.state == InvitationState.SENT:
+        return NOT_SENT_LABEL
+    if invitation.channel == Channel.NONE and invitation.state == InvitationState.EXPIRED:
+        return NEVER_SENT_LABEL
+    return invitation.get_state_display()
 
 
 @dataclass(frozen=True)

@@ -32,12 +32,12 @@ from palliro.followup.models import (
     Respondent,
     Response,
 )
-from palliro.followup.notifications import Channel, channel_for, recipient_of
+from palliro.followup.notifications import Channel, channel_for, link_not_sent, recipient_of, state_label
 from palliro.followup.scheduling import EnrolmentError, enrol, invite_proxy, stop_enrolment
 from palliro.followup.submission import SubmissionError, submit
 from palliro.followup.tasks import send_invitation
 
-CHANNEL_LABELS = {Channel.EMAIL: "e-mail", Channel.SMS: "SMS", Channel.NONE: "not sent: no address"}
+CHANNEL_LABELS = {Channel.EMAIL: "e-mail", Channel.SMS: "SMS", Channel.NONE: "no channel: no address on file"}
 
 
 def _invitation_for_care(request, pk) -> Invitation:
@@ -72,6 +72,8 @@ def patient_followup(request, pk):
     for invitation in invitations:
         invitation.is_live = invitation.is_open and invitation.expires_at > now
         invitation.channel_label = CHANNEL_LABELS.get(invitation.channel, "")
+        invitation.state_label = state_label(invitation)
+        invitation.not_sent = link_not_sent(invitation)
         invitation.answer_sets = by_invitation.get(invitation.pk, [])
     audit(request, "followup_view", patient=patient, obj=patient)
     context = {
@@ -80,6 +82,8 @@ def patient_followup(request, pk):
         "invitations": invitations,
         "uninvited_responses": by_invitation.get(None, []),
         "no_channel": not (patient.email or patient.phone),
+        # Open links nobody received: the nurse must hand each one over (or add an address and send it).
+        "not_sent": sum(1 for i in invitations if i.not_sent and i.is_live),
         "zone": ZoneInfo(patient.site.timezone),
     }
     return render(request, "followup/staff/patient.html", context)
@@ -187,7 +191,11 @@ def invitation_handout(request, pk):
     invitation = _invitation_for_care(request, pk)
     audit(request, "invitation_link_view", patient=invitation.patient, obj=invitation)
     live = invitation.is_open and invitation.expires_at > timezone.now()
-    context = {"invitation": invitation, "patient": invitation.patient, "live": live}
+    context = {
+        "invitation": invitation, "patient": invitation.patient, "live": live,
+        "not_sent": link_not_sent(invitation), "no_channel": channel_for(recipient_of(invitation)) == Channel.NONE,
+        "channel_label": CHANNEL_LABELS.get(invitation.channel, ""),
+    }
     if live:
         recipient = recipient_of(invitation)
         site = invitation.patient.site
@@ -263,7 +271,13 @@ def proxy_invitation(request, pk):
 @require_GET
 def adherence(request):
     """Completed / due per protocol and time point. 'Due' counts every planned questionnaire whose due time
-    has passed and that was not cancelled; those still open are shown beside it."""
+    has passed and that was not cancelled; those still open are shown beside it.
+
+    A questionnaire whose link went out on no channel (no address on file) and that was not answered was never
+    offered to the respondent: it counts as due (the protocol asked for it) but apart, as "not sent", neither
+    as still open (the respondent cannot answer a link they do not have) nor as expired (they never missed it).
+    Answered ones count as completed however the link reached the respondent (handout, phone interview).
+    Due = completed + still open + expired + not sent."""
     staff = request.staff
     form = AdherenceFilterForm(request.GET or None, site_ids=staff.all_site_ids)
     rows = Invitation.objects.filter(
@@ -279,8 +293,9 @@ def adherence(request):
         .annotate(
             due=Count("pk"),
             completed=Count("pk", filter=Q(state=InvitationState.COMPLETED)),
-            open=Count("pk", filter=Q(state__in=OPEN_INVITATION_STATES)),
-            expired=Count("pk", filter=Q(state=InvitationState.EXPIRED)),
+            open=Count("pk", filter=Q(state__in=OPEN_INVITATION_STATES) & ~Q(channel=Channel.NONE)),
+            expired=Count("pk", filter=Q(state=InvitationState.EXPIRED) & ~Q(channel=Channel.NONE)),
+            not_sent=Count("pk", filter=Q(channel=Channel.NONE) & ~Q(state=InvitationState.COMPLETED)),
             anchor=Min("step__anchor"),
             offset=Min("step__day_offset"),
         )
