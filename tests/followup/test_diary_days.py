@@ -174,3 +174,24 @@ def test_the_migration_closes_diary_links_planned_to_stay_open_into_the_next_eve
     assert first.expires_at == at(DAY0 + timedelta(days=1), 9)
     assert second.expires_at == at(DAY0 + timedelta(days=1), 23)  # never lengthened
     assert Invitation.objects.get(pk=week1.pk).expires_at == week1.expires_at  # single time points untouched
+
+
+def test_a_diary_answered_the_next_morning_says_which_day_today_means(client, ann, enrolment, clock):
+    clock.now = at(DAY0 + timedelta(days=1), 7, 30)
+    response = client.get(reverse("respond", args=[link_for(enrolment, DAY0).token()]))
+    assert response.status_code == 200
+    assert 'These questions are about March 2, 2026: "today" means that day.' in response.content.decode()
+
+
+def test_a_diary_answered_on_its_own_day_needs_no_note(client, ann, enrolment, clock):
+    clock.now = at(DAY0, 20)
+    body = client.get(reverse("respond", args=[link_for(enrolment, DAY0).token()])).content.decode()
+    assert "These questions are about" not in body
+
+
+def test_the_next_morning_note_is_translated(client, ann, enrolment, clock):
+    ann.language = "nl"
+    ann.save()
+    clock.now = at(DAY0 + timedelta(days=1), 7, 30)
+    body = client.get(reverse("respond", args=[link_for(enrolment, DAY0).token()])).content.decode()
+    assert "Deze vragen gaan over 2 maart 2026: met „vandaag” wordt die dag bedoeld." in body

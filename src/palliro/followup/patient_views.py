@@ -292,8 +292,21 @@ def _question_page(request, token, invitation, page, review, answers, lang, erro
         "step": page.number,
         "steps": review,
         "from_review": from_review,
+        "diary_day": _late_diary_day(invitation, lang),
     }
     return _render(request, "page.html", context, lang, status)
+
+
+def _late_diary_day(invitation, lang) -> str:
+    """The day a diary link is for, when it is answered after that day (its link stays open until the next
+    day's opens, 09:00): the questions ask about "today", which is then that day, not the day of answering.
+    Empty otherwise; the step is read only for a link answered on a later day."""
+    zone = invitation.patient.site.zone
+    day = scheduling.diary_day(invitation.due_at, zone)
+    if timezone.localdate(timezone.now(), zone) <= day or not scheduling.is_diary_day(invitation):
+        return ""
+    with translation.override(lang):
+        return date_format(day, "DATE_FORMAT")
 
 
 @never_cache
