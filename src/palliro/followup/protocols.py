@@ -4,6 +4,13 @@ Time points follow the clinical reference: the ICE comparison studies assessed p
 and 12, and pain flare is read from a daily diary from the first fraction to 10 days after the last
 (clinical.md §1.3-1.4). Weeks count from the first fraction.
 
+The diary asks about "today" and counts each day once: a diary day's link opens at 09:00 that day and closes when
+the next day's opens, 09:00 the next morning (its ``window`` does not apply), and an answer counts for the day of
+its link even when given after midnight (scheduling._window, scheduling.diary_day; the page then says which day
+"today" means). Follow-up without a course (after a procedure, or best supportive care) counts the first- and
+last-fraction time points from the start date the nurse gives when enrolling (Enrolment.anchor_date), so the
+whole protocol is planned; with the bone protocol the diary then runs from that day to 10 days after it.
+
 A site adds its own protocols, or adjusts a shipped one, in the admin (followup/admin.py); saving a change there
 marks the protocol ``edited``. After every migrate ``sync_shipped_protocols`` creates a shipped protocol that is
 missing and brings every shipped one that is not edited up to date with SHIPPED (its steps, name and
