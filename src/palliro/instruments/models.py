@@ -52,11 +52,15 @@ class Instrument(models.Model):
 
 
 def latest_instrument(code: str, version: str | None = None) -> Instrument | None:
-    """The most recently loaded instrument with this code (and version, if given), or None."""
+    """The most recently loaded instrument with this code (and version, if given), or None.
+
+    Without a version an active one comes first: a superseded shipped version (instruments/sync.py) is kept
+    only for the responses that used it.
+    """
     instruments = Instrument.objects.filter(code=code)
     if version:
         instruments = instruments.filter(version=version)
-    return instruments.order_by("-loaded_at").first()
+    return instruments.order_by("-active", "-loaded_at").first()
 
 
 # Instruments are few and immutable per (pk, loaded_at): a plain dict is a sufficient cache.
