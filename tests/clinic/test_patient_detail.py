@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 
@@ -58,3 +60,21 @@ class TestPatientDetail:
         login(researcher).get(url(ann))
         event = AuditEvent.objects.get(action="patient_view")
         assert event.patient == ann and event.user == researcher and event.object_id == str(ann.pk)
+
+
+@pytest.mark.django_db
+def test_it_says_how_many_open_links_were_not_sent(login, nurse_a, researcher, ann):
+    from django.utils import timezone
+
+    from palliro.followup.models import Invitation
+    from tests.followup.staff_fixtures import make_invitation
+
+    now = timezone.now()
+    for hours, channel in ((1, "none"), (2, "none"), (3, "email")):
+        invitation = make_invitation(ann, now - timedelta(hours=hours))
+        Invitation.objects.filter(pk=invitation.pk).update(state="sent", channel=channel, sent_at=now)
+    expired = make_invitation(ann, now - timedelta(days=9))  # window closed: nothing left to hand over
+    Invitation.objects.filter(pk=expired.pk).update(state="expired", channel="none")
+    body = login(nurse_a).get(url(ann)).content.decode()
+    assert "<strong>2 open questionnaire links were NOT sent</strong>" in body
+    assert "NOT sent" not in login(researcher).get(url(ann)).content.decode()  # care staff hand links over

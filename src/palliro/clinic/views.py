@@ -83,8 +83,21 @@ def patient_detail(request, pk):
         "episodes": patient.episodes.all(),
         "analgesics": patient.analgesics.all()[:50],
         "proxies": patient.proxies.all() if identified else [],
+        "links_not_sent": _links_not_sent(patient) if identified else 0,
     }
     return render(request, "clinic/patient_detail.html", context)
+
+
+def _links_not_sent(patient) -> int:
+    """Open questionnaire links that went out on no channel: the care team must hand them over."""
+    from django.utils import timezone
+
+    from palliro.followup.models import Invitation, InvitationState
+    from palliro.followup.notifications import Channel
+
+    return Invitation.objects.filter(
+        patient=patient, state=InvitationState.SENT, channel=Channel.NONE, expires_at__gt=timezone.now()
+    ).count()
 
 
 @staff_required(care=True)
