@@ -106,3 +106,10 @@ class TestAdherencePage:
         assert row["percent"] == 25
         body = response.content.decode()
         assert "Not sent (no address)" in body and '<strong class="error">2</strong>' in body
+
+
+def test_enrolling_a_patient_without_address_warns_that_no_link_will_be_sent(login, nurse_a, unreachable):
+    protocol = Protocol.objects.get(code="general-palliative")
+    response = login(nurse_a).post(reverse("followup_enrol", args=[unreachable.pk]), {"protocol": protocol.pk},
+                                   follow=True)
+    assert "No e-mail address or mobile number on file: no link will be sent." in response.content.decode()

@@ -106,6 +106,9 @@ def enrol_patient(request, pk):
             count = enrolment.invitations.count()
             without = f" without a course, time points counting from {enrolment.anchor_date:%Y-%m-%d}" if start else ""
             messages.success(request, f"Enrolled in {enrolment.protocol.name}{without}: {count} questionnaires planned.")
+            if not (patient.email or patient.phone):
+                messages.warning(request, "No e-mail address or mobile number on file: no link will be sent. Hand "
+                                          "each one over when it is due (Handout / link), or add an address.")
             return redirect("followup_patient", pk=patient.pk)
     audit(request, "followup_enrol_form", patient=patient, obj=patient)
     return render(request, "followup/staff/enrol.html", {"form": form, "patient": patient})
