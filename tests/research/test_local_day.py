@@ -21,6 +21,7 @@ import pytest
 from palliro.accounts.access import StaffContext
 from palliro.accounts.models import Site
 from palliro.clinic.models import AnalgesicRecord, RTCourse
+from palliro.followup.models import Invitation
 from palliro.research.analyses import ReportOptions
 from palliro.research.cohort import cohort_courses, cohort_frame
 from palliro.research.endpoints import (
@@ -104,6 +105,15 @@ def answers(site_a, make_cohort):
                                    route="oral", doses_per_day=2)
     _store(p, diary, "patient", local(after(2), 20), {DIARY_CODE: 8.0})
     _store(p, diary, "patient", local(after(3), 0, 30), {DIARY_CODE: 4.0})
+    # A diary link stays open until the next day's opens: its answer at 07:30 on day 5 is about day 4 (the
+    # page said so), and day 5's own link is answered that evening; both count for their link's day.
+    p = patient("late diary")
+    for day, hour, value in ((4, 7, 6.0), (5, 20, 5.0)):
+        link = Invitation.objects.create(
+            patient=p, respondent="patient", instrument=diary, step_label="diary", state="completed",
+            due_at=local(after(day), 9), expires_at=local(after(day + 1), 9))
+        _store(p, diary, "patient", local(after(day + (1 if hour < 9 else 0)), hour, 30), {DIARY_CODE: value},
+               invitation=link)
     # Proxy pairs: 23:50 and 00:10 the next day are two days; 00:10 and 23:50 of one day are one day.
     p = patient("proxy")
     own(p, local(after(5), 23, 50), {MOOD: 2.0})
@@ -177,6 +187,7 @@ def test_a_diary_entry_just_after_midnight_counts_for_that_local_day(answers):
         flares = flare_frame(frame, data, EndpointOptions()).set_index("patient_id")
         # Pain 8 on day 2 (criteria met), back to baseline on day 3: a flare.
         assert flares.loc[ids["diary"], ["flare", "pattern"]].tolist() == [1, "flare"], path
+        assert _days(data, ids["late diary"], DIARY_CODE) == [after(4), after(5)], path
         # Across the spring DST night: 00:30 and 23:30 on the 30th, 00:30 on the 31st.
         assert _days(data, ids["dst"], DIARY_CODE) == [SPRING, SPRING, SPRING + timedelta(days=1)], path
 

@@ -165,6 +165,27 @@ def _step_labels(invitation_ids: pd.Series, inv: pd.DataFrame) -> pd.Series:
     return invitation_ids.map(inv.set_index("id")["step_label"])
 
 
+def diary_answer_seconds(codes, invitation_ids, seconds, inv: pd.DataFrame) -> np.ndarray:
+    """Epoch seconds that give each answer its local day: a diary answer's are its invitation's due time.
+
+    A diary link of day D stays open until the next day's opens (``scheduling.diary_day``): an answer given
+    at 07:00 on D+1 is about D, as the diary page told the patient, and counts for D as triage counts it.
+    Other answers, and diary answers without an invitation (staff entries), keep the time they were given.
+    """
+    seconds = np.asarray(seconds, dtype=np.int64).copy()
+    diary = np.asarray(codes, dtype=object) == DIARY_CODE
+    if not diary.any() or inv.empty:
+        return seconds
+    due = inv["due"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[s]").astype(np.int64)
+    due_of = pd.Series(due, index=inv["id"].to_numpy(dtype=np.int64))
+    ids = pd.Series(np.asarray(invitation_ids)[diary]).astype("Int64")
+    found = ids.map(due_of).to_numpy(dtype=float, na_value=np.nan)
+    known = ~np.isnan(found)
+    rows = np.flatnonzero(diary)[known]
+    seconds[rows] = found[known].astype(np.int64)
+    return seconds
+
+
 def pool_cells(cells: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Cells (n, mean, m2) pooled over ``keys`` by :func:`palliro.stats.summaries.pool_moments`."""
     from palliro.stats.summaries import pool_moments
@@ -410,7 +431,9 @@ def load_endpoint_data(ids, pain_codes: tuple[str, ...] = PAIN_CODES, qol_codes:
     )
     obs["value"] = obs["value"].astype(float)
     clock = site_clock(ids)
-    obs["day"] = clock.days(obs["patient_id"].to_numpy(dtype=np.int64), obs["day"].to_numpy(dtype=np.int64))
+    seconds = diary_answer_seconds(obs["code"].to_numpy(dtype=object), obs["invitation_id"].to_numpy(dtype=object),
+                                   obs["day"].to_numpy(dtype=np.int64), inv)
+    obs["day"] = clock.days(obs["patient_id"].to_numpy(dtype=np.int64), seconds)
     # The step label of an answer is its invitation's: looked up in the patients' invitations loaded here
     # rather than joined per observation row.
     obs.insert(5, "step_label", _step_labels(obs.pop("invitation_id"), inv))

@@ -30,6 +30,7 @@ from palliro.research.endpoints import (
     EndpointData,
     _proxy_item,
     _step_labels,
+    diary_answer_seconds,
     omed_totals,
     paired_rows,
     pool_cells,
@@ -216,7 +217,7 @@ def endpoint_data_from_store(snap: Snapshot, patient_ids, pain_codes: tuple[str,
     obs = pd.DataFrame({"patient_id": sel.patient, "code": codes, "value": sel.value.astype(float),
                         "respondent": respondents,
                         "step_label": _step_labels(pd.Series(sel.invitation), inv).to_numpy(dtype=object),
-                        "day": clock.days(sel.patient, sel.seconds)})
+                        "day": clock.days(sel.patient, diary_answer_seconds(codes, sel.invitation, sel.seconds, inv))})
     for col in ("code", "respondent", "step_label"):
         obs[col] = obs[col].astype("category")
     answered = np.unique(sel.patient)
