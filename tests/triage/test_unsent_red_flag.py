@@ -115,6 +115,8 @@ def test_the_alert_opens_the_draft_on_the_response_page(login, nurse_a, ann):
     client = login(nurse_a)
     page = client.get(reverse("triage:alert", args=[alert.pk])).content.decode()
     assert reverse("response_detail", args=[draft.pk]) in page
+    # The link to the answers says they were not sent, instead of an empty date.
+    assert "<strong>not sent</strong> (draft last saved" in page
     body = client.get(reverse("response_detail", args=[draft.pk])).content.decode()
     assert "Not sent — draft" in body
 
