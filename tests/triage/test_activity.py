@@ -45,6 +45,16 @@ def test_it_follows_the_protocols_with_answered_missed_and_scheduled_invitations
     for response in Response.objects.select_related("invitation")[:200]:
         assert response.invitation.due_at <= response.submitted_at <= response.invitation.expires_at
         assert response.respondent == response.invitation.respondent
+    # The product's own windows: a diary day's link closes when the next day's opens, never later.
+    diary = Invitation.objects.exclude(step=None).exclude(step__repeat_until_anchor="").order_by("patient", "respondent",
+                                                                                       "proxy", "due_at")
+    assert diary.exists()
+    previous = None
+    for link in diary:
+        key = (link.patient_id, link.respondent, link.proxy_id, link.step_id)
+        if previous is not None and previous[0] == key:
+            assert previous[1] <= link.due_at, key
+        previous = (key, link.expires_at)
     # Time points come from the protocols' step labels.
     labels = set(Invitation.objects.values_list("step_label", flat=True))
     assert {"baseline", "week 1", "week 4"} <= labels

@@ -39,7 +39,7 @@ from palliro.followup.models import (
     hash_token,
 )
 from palliro.followup.protocols import protocol_for_indication
-from palliro.followup.scheduling import SEND_HOUR, planned_days
+from palliro.followup.scheduling import link_window, planned_days
 from palliro.followup.submission import observation_rows
 from palliro.instruments.models import Instrument
 from palliro.triage.models import SEVERITY_RANK, Alert, AlertRule, Outcome
@@ -192,12 +192,13 @@ def _patient_plan(patient, course, enrolment, steps, proxies, zone, now, anchor,
         respondents = [(step.respondent, None)] if step.respondent != Respondent.PROXY else [
             (Respondent.PROXY, proxy) for proxy in proxies]
         for day in days[step.pk]:
+            window = link_window(step, day, zone)
             for respondent, proxy in respondents:
                 invitation = Invitation(
                     enrolment=enrolment, step=step, step_label=step.label, patient=patient, proxy=proxy,
                     respondent=respondent, instrument=instrument,
-                    due_at=datetime.combine(day, time(SEND_HOUR), tzinfo=zone),
-                    expires_at=datetime.combine(day + timedelta(days=step.window_days), time(23), tzinfo=zone),
+                    # The product's own window: a diary day's link closes when the next day's opens.
+                    due_at=window[0], expires_at=window[1],
                     # The patient key keeps salts apart when a second run reuses the seed.
                     link_salt=f"{rng.getrandbits(128) ^ patient.pk:032x}",
                 )

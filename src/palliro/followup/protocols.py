@@ -6,7 +6,7 @@ and 12, and pain flare is read from a daily diary from the first fraction to 10 
 
 The diary asks about "today" and counts each day once: a diary day's link opens at 09:00 that day and closes when
 the next day's opens, 09:00 the next morning (its ``window`` does not apply), and an answer counts for the day of
-its link even when given after midnight (scheduling._window, scheduling.diary_day; the page then says which day
+its link even when given after midnight (scheduling.link_window, scheduling.diary_day; the page then says which day
 "today" means). Follow-up without a course (after a procedure, or best supportive care) counts the first- and
 last-fraction time points from the start date the nurse gives when enrolling (Enrolment.anchor_date), so the
 whole protocol is planned; with the bone protocol the diary then runs from that day to 10 days after it.

@@ -67,7 +67,7 @@ def _at(day: date, tz: tzinfo, hour: int = SEND_HOUR) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=tz)
 
 
-def _window(step: ProtocolStep, day: date, tz: tzinfo) -> tuple[datetime, datetime]:
+def link_window(step: ProtocolStep, day: date, tz: tzinfo) -> tuple[datetime, datetime]:
     """When the link of a time point on ``day`` opens, and when it closes (the evening ``window_days`` later).
 
     A day of a daily diary is the exception: its link opens at SEND_HOUR on its day and closes when the next
@@ -85,7 +85,7 @@ def _window(step: ProtocolStep, day: date, tz: tzinfo) -> tuple[datetime, dateti
 def diary_day(due_at: datetime, tz: tzinfo) -> date:
     """The day a diary answer is about: its invitation's day at the site, not the day it was sent in.
 
-    Each diary day's link opens on that day (:func:`_window`), so the due time's local date is the day; an
+    Each diary day's link opens on that day (:func:`link_window`), so the due time's local date is the day; an
     answer to yesterday's link given at 07:00 counts for yesterday, and each day has at most one answer per
     respondent (one invitation per day, one completed response per invitation).
     """
@@ -135,7 +135,7 @@ def _instrument(code: str) -> Instrument:
 
 def _build(enrolment: Enrolment, step: ProtocolStep, day: date, respondent: str, proxy,
            instrument: Instrument | None = None) -> Invitation:
-    due_at, expires_at = _window(step, day, site_zone(enrolment.patient))
+    due_at, expires_at = link_window(step, day, site_zone(enrolment.patient))
     return Invitation(
         enrolment=enrolment, step=step, step_label=step.label, patient=enrolment.patient, proxy=proxy,
         respondent=respondent, instrument=instrument or _instrument(step.instrument_code),
@@ -336,12 +336,12 @@ class _Plan:
         return changed
 
     def _window_closed(self, step: ProtocolStep, day: date) -> bool:
-        return _window(step, day, self.tz)[1] <= self.now
+        return link_window(step, day, self.tz)[1] <= self.now
 
     def _close_overlap(self, invitation: Invitation, step: ProtocolStep) -> int:
         """Close a diary day's link when the next day's opens, if it was planned to stay open longer (before
         diary windows ended there): even a delivered link, since a second open diary link is the fault."""
-        closes = _window(step, self.day_of(invitation), self.tz)[1]
+        closes = link_window(step, self.day_of(invitation), self.tz)[1]
         if invitation.expires_at <= closes:
             return 0
         invitation.expires_at = closes
@@ -349,7 +349,7 @@ class _Plan:
         return 1
 
     def _move(self, invitation: Invitation, step: ProtocolStep, day: date) -> int:
-        invitation.due_at, invitation.expires_at = _window(step, day, self.tz)
+        invitation.due_at, invitation.expires_at = link_window(step, day, self.tz)
         invitation.save(update_fields=["due_at", "expires_at"])
         return 1
 

@@ -17,7 +17,7 @@ def _zone(name):
 
 
 def close_diary_overlaps(apps, schema_editor):
-    """Open diary links planned before a diary day closed when the next one opens (followup.scheduling._window)
+    """Open diary links planned before a diary day closed when the next one opens (followup.scheduling.link_window)
     stayed open until 23:00 the next day, so two were open at once: close each at 09:00 the next morning."""
     Invitation = apps.get_model("followup", "Invitation")
     rows = Invitation.objects.filter(state__in=("scheduled", "sent"), step__isnull=False).exclude(
