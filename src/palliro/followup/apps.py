@@ -5,17 +5,19 @@ from django.db.models.signals import post_migrate, post_save
 def _sync_protocols(sender, verbosity=1, stdout=None, apps=None, **kwargs):
     from palliro.followup.protocols import sync_shipped_protocols
 
-    if apps is not None and not _tables_current(apps):
+    if apps is not None and not tables_current(apps):
         return  # migrated back to an older schema: the current models cannot be written
     for update in sync_shipped_protocols():
         if verbosity >= 1 and stdout is not None:
             stdout.write(f"  {update}\n")
 
 
-def _tables_current(state_apps) -> bool:
+def tables_current(state_apps, names=("Protocol", "ProtocolStep")) -> bool:
+    """Whether the migrated follow-up tables ``names`` have every column of the current models (not when migrated
+    back to an older schema, or not yet migrated): post-migrate work must not write them otherwise."""
     from django.apps import apps as current
 
-    for name in ("Protocol", "ProtocolStep"):
+    for name in names:
         try:
             migrated = state_apps.get_model("followup", name)
         except LookupError:
