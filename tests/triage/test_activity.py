@@ -60,6 +60,10 @@ def test_it_follows_the_protocols_with_answered_missed_and_scheduled_invitations
     assert {"baseline", "week 1", "week 4"} <= labels
     assert Response.objects.filter(respondent="proxy").exists()
     assert Alert.objects.exists()
+    # A made-up alert says what was found as triage would: the question and the answer in words.
+    high = Alert.objects.filter(rule__code="pain-worst-high")
+    assert high.exists() and not high.filter(detail="").exists()
+    assert all("(rule: 7 or more)" in a.detail and "pain" in a.detail.lower() for a in high)
     # Every stored answer set is one the questionnaire accepts as complete, stored as a submission stores it:
     # with its FHIR QuestionnaireResponse and the observations submission.observation_rows gives.
     for code in set(Response.objects.values_list("instrument__code", flat=True)):

@@ -43,6 +43,7 @@ from palliro.followup.scheduling import link_window, planned_days
 from palliro.followup.submission import observation_rows
 from palliro.instruments.models import Instrument
 from palliro.triage.models import SEVERITY_RANK, Alert, AlertRule, Outcome
+from palliro.triage.services import staff_labels
 
 BATCH = 2000
 CHUNK = 500  # patients per transaction
@@ -300,20 +301,28 @@ def _answers(instrument, items, pain: int, symptoms: dict, rng) -> tuple[dict, l
     return answers, observation_rows(instrument, questionnaire, answers)
 
 
+def _detail(rule, plan: _Planned) -> str:
+    """What the rule found in the answers, worded as triage words it (the item's question and answer)."""
+    values = {code.split("/", 1)[-1]: value for code, value in plan.values}
+    conditions = rule.to_rule().parameters.get("conditions", ())
+    labels = staff_labels(plan.invitation.instrument)
+    return "; ".join(c.describe(values, labels) for c in conditions if c.holds(values))
+
+
 def _alerts(patient, planned: list[_Planned], rules, anchor: date, now: datetime, rng) -> list[Alert]:
     fired = []
-    high = [p.answered_at for p in planned if p.values and p.invitation.respondent == Respondent.PATIENT
+    high = [p for p in planned if p.values and p.invitation.respondent == Respondent.PATIENT
             and any(code.endswith("/pain-worst") and value >= 7 for code, value in p.values)]
     if high and "pain-worst-high" in rules:
-        fired.append((rules["pain-worst-high"], high[-1]))
+        fired.append((rules["pain-worst-high"], high[-1].answered_at, _detail(rules["pain-worst-high"], high[-1])))
     if rng.random() < 0.01 and "mscc-red-flag" in rules and planned:
         first_due = planned[0].invitation.due_at.date()
         day = max(first_due, anchor - timedelta(days=rng.randrange(30)))
-        fired.append((rules["mscc-red-flag"], min(_at(day, rng), now)))
+        fired.append((rules["mscc-red-flag"], min(_at(day, rng), now), ""))
     alerts = []
-    for rule, when in fired:
+    for rule, when, detail in fired:
         alert = Alert(patient=patient, rule=rule, severity=rule.severity, priority=SEVERITY_RANK[rule.severity],
-                      reason=rule.reason, advice=rule.advice, created=when, last_fired=when)
+                      reason=rule.reason, detail=detail, advice=rule.advice, created=when, last_fired=when)
         if (anchor - when.date()).days > OPEN_WITHIN_DAYS:
             alert.state, alert.resolved_at = "resolved", when + timedelta(hours=rng.randint(1, 48))
             alert.acknowledged_at = when + timedelta(minutes=rng.randint(5, 240))
