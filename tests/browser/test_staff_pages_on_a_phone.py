@@ -1,17 +1,11 @@
 """The nurse's pages fit a 360×640 phone screen: nothing scrolls sideways (wide tables scroll inside their own
 box, long words and codes wrap, the navigation wraps), checked in Debian's Chromium."""
 
-from pathlib import Path
-
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-PHONE = {"width": 360, "height": 640}
+from tests.browser.conftest import PHONE, logged_in_tab, needs_chromium
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM} (apt install chromium)"),
-]
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 # Names the elements that stick out to the right of the screen, outside any box that scrolls on its own.
 OVERFLOW = """() => {
@@ -31,26 +25,10 @@ OVERFLOW = """() => {
 
 
 @pytest.fixture
-def phone(live_server, client, nurse_a, monkeypatch):
-    from django.conf import settings
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls in the test stay synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    client.force_login(nurse_a)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
-        # Not is_mobile: mobile emulation zooms a too-wide page out to fit, which widens window.innerWidth to the
-        # page's width, so the check below could never fail.
-        context = browser.new_context(viewport=PHONE)
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
-        tab = context.new_page()
-        tab.set_default_timeout(15000)
-        yield tab
-        browser.close()
+def phone(browser, live_server, client, nurse_a):
+    # Not is_mobile: mobile emulation zooms a too-wide page out to fit, which widens window.innerWidth to the
+    # page's width, so the check below could never fail.
+    return logged_in_tab(browser, live_server, client, nurse_a, viewport=PHONE)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,34 +1,17 @@
 """End to end in a real browser: a nurse triages an urgent spinal cord compression alert."""
 
 import os
-from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
+from tests.browser.conftest import logged_in_tab, needs_chromium
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}")
+pytestmark = needs_chromium
 
 
 @pytest.fixture
-def page(live_server, client, nurse_a, monkeypatch):
-    from django.conf import settings
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls in the test are still synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    client.force_login(nurse_a)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
-        context = browser.new_context()
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
-        tab = context.new_page()
-        tab.set_default_timeout(15000)
-        yield tab
-        browser.close()
+def page(browser, live_server, client, nurse_a):
+    return logged_in_tab(browser, live_server, client, nurse_a)
 
 
 @pytest.mark.django_db(transaction=True)
